@@ -1,0 +1,1 @@
+"""Key and mouse bindings, kept apart from the widgets that use them."""

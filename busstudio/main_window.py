@@ -1,0 +1,346 @@
+"""The main window: image view, cine scrubber, tools, panels; `run(args)` is the app's entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from busstudio import engine_parts
+from busstudio.app_settings import (
+    AppSettings,
+    is_first_run,
+    load_settings,
+    mark_first_run_done,
+    save_settings,
+)
+from busstudio.bindings.keys import SHORTCUTS
+from busstudio.error_dialog import install_excepthook, show_error
+from busstudio.logs import get_logger, setup_logging
+from busstudio.models.image_model import ImageModel
+from busstudio.models.window_level import FULL_RANGE, PRESETS
+from busstudio.viewer.frame_scrubber import FrameScrubber
+from busstudio.viewer.image_view import ImageView
+from busstudio.workers import WorkerRunner
+from engine.settings import sample_study_path
+
+WINDOW_SIZE = (1280, 800)
+IMAGE_FILTER = "Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)"
+_log = get_logger("main")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, qsettings: QSettings | None = None):
+        super().__init__()
+        self.qsettings = qsettings if qsettings is not None else QSettings()
+        self.settings: AppSettings = load_settings(self.qsettings)
+        self.setWindowTitle("BUS Studio")
+        self.resize(*WINDOW_SIZE)
+        self.image = ImageModel()
+        self.undo_stack = QUndoStack(self)
+        self.workers = WorkerRunner(self)
+
+        self.view = ImageView(self.image, self)
+        self.scrubber = FrameScrubber(self.image, self)
+        central = QWidget(self)
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.scrubber)
+        self.setCentralWidget(central)
+
+        self.readout_label = QLabel("", self)
+        self.statusBar().addWidget(self.readout_label, 1)
+        self.view.cursor_moved.connect(self._show_readout)
+        self.image.events.study.connect(lambda **_: self._on_study())
+
+        self.actions: dict[str, QAction] = {}
+        self._build_actions()
+        self._build_menus_and_toolbar()
+
+    # actions ---------------------------------------------------------------------------------------
+    def _handlers(self) -> dict:
+        return {
+            "open_file": self.on_open_file,
+            "open_folder": self.on_open_folder,
+            "undo": self.undo_stack.undo,
+            "redo": self.undo_stack.redo,
+            "tool_navigate": lambda: self.set_tool("navigate"),
+            "next_frame": lambda: self.scrubber.step(1),
+            "previous_frame": lambda: self.scrubber.step(-1),
+            "play": self.scrubber.toggle,
+            "fit": self.view.fit,
+            "zoom_in": lambda: self.view.zoom(ImageView.ZOOM_STEP),
+            "zoom_out": lambda: self.view.zoom(1 / ImageView.ZOOM_STEP),
+            "reset_window_level": lambda: self.image.set_window_level(FULL_RANGE),
+            "settings": self.on_settings,
+            "help": self.on_help,
+            "quit": self.close,
+        }
+
+    def _build_actions(self) -> None:
+        handlers = self._handlers()
+        for shortcut in SHORTCUTS:
+            handler = handlers.get(shortcut.action)
+            if handler is None:
+                continue
+            action = QAction(shortcut.text, self)
+            action.setShortcut(QKeySequence(shortcut.keys))
+            action.setToolTip(f"{shortcut.description} ({shortcut.keys})")
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda checked=False, h=handler: self._guarded(h))
+            self.addAction(action)
+            self.actions[shortcut.action] = action
+        self.actions["undo"].setEnabled(False)
+        self.actions["redo"].setEnabled(False)
+        self.undo_stack.canUndoChanged.connect(self.actions["undo"].setEnabled)
+        self.undo_stack.canRedoChanged.connect(self.actions["redo"].setEnabled)
+        self.tool_group = QActionGroup(self)
+        for name in ("tool_navigate", "tool_contour", "tool_suggest"):
+            if name in self.actions:
+                self.actions[name].setCheckable(True)
+                self.tool_group.addAction(self.actions[name])
+        self.actions["tool_navigate"].setChecked(True)
+        self.sample_action = QAction("Open sample study", self)
+        self.sample_action.triggered.connect(lambda: self._guarded(self.open_sample))
+
+    def _build_menus_and_toolbar(self) -> None:
+        a = self.actions
+        menus = {
+            "&File": [
+                "open_file",
+                "open_folder",
+                None,
+                "open_session",
+                "save_session",
+                "export",
+                None,
+                "settings",
+                None,
+                "quit",
+            ],
+            "&Edit": ["undo", "redo", None, "new_lesion", "delete_points", "select_all_points"],
+            "&View": [
+                "fit",
+                "zoom_in",
+                "zoom_out",
+                "reset_window_level",
+                None,
+                "previous_frame",
+                "next_frame",
+                "play",
+            ],
+            "&Tools": [
+                "tool_navigate",
+                "tool_contour",
+                "tool_suggest",
+                None,
+                "generate",
+                "cancel",
+                "compare_flicker",
+            ],
+            "&Help": ["help"],
+        }
+        for title, names in menus.items():
+            menu = self.menuBar().addMenu(title)
+            if title == "&File":
+                menu.addAction(self.sample_action)
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                elif name in a:
+                    menu.addAction(a[name])
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        for name in (
+            "open_file",
+            "open_folder",
+            "save_session",
+            "export",
+            None,
+            "undo",
+            "redo",
+            None,
+            "tool_navigate",
+            "tool_contour",
+            "tool_suggest",
+            None,
+            "generate",
+        ):
+            if name is None:
+                bar.addSeparator()
+            elif name in a:
+                bar.addAction(a[name])
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Window/level ", bar))
+        self.preset_combo = QComboBox(bar)
+        self.preset_combo.addItems(list(PRESETS))
+        self.preset_combo.setToolTip("Window/level presets; right-drag on the image adjusts freely")
+        self.preset_combo.activated.connect(
+            lambda i: self.image.set_window_level(PRESETS[self.preset_combo.itemText(i)])
+        )
+        bar.addWidget(self.preset_combo)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _guarded(self, handler) -> None:
+        """Run a UI action; a failure becomes an error dialog, never a crash."""
+        try:
+            handler()
+        except Exception as exc:
+            show_error(self, exc)
+
+    # opening ---------------------------------------------------------------------------------------
+    def open_path(self, path: str | os.PathLike, frame: int = 0) -> None:
+        path = Path(path)
+        if path.is_dir():
+            self.open_folder(path)
+            return
+        study = engine_parts.open_study(path)
+        self.image.set_study(study, path, frame=frame)
+        _log.info("opened %s (%d frames)", path, study.n_frames)
+
+    def open_folder(self, folder: Path) -> None:
+        # The study browser comes with the folder view; until then the first readable file opens.
+        from engine.errors import InputError
+
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        errors = []
+        for p in files:
+            try:
+                self.open_path(p)
+                return
+            except Exception as exc:  # try the next file; report all if none opens
+                errors.append(f"{p.name}: {exc}")
+        raise InputError(f"no readable image in {folder}" + (f" ({errors[0]})" if errors else ""))
+
+    def open_sample(self) -> None:
+        self.open_path(sample_study_path())
+
+    def on_open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a study", str(self.settings.data_root), IMAGE_FILTER
+        )
+        if path:
+            self.open_path(path)
+
+    def on_open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder", str(self.settings.data_root))
+        if folder:
+            self.open_path(folder)
+
+    def _on_study(self) -> None:
+        name = self.image.path.name if self.image.path else "image"
+        self.setWindowTitle(f"{name} — BUS Studio")
+        self.preset_combo.setCurrentIndex(0)
+        self.image.set_window_level(FULL_RANGE)
+
+    def _show_readout(self, x: float, y: float) -> None:
+        r = self.image.readout(x, y)
+        self.readout_label.setText("" if r is None else r.text())
+
+    # tools -----------------------------------------------------------------------------------------
+    def set_tool(self, name: str) -> None:
+        self.view.tool = None
+        self.actions["tool_navigate"].setChecked(True)
+
+    # dialogs ---------------------------------------------------------------------------------------
+    def on_settings(self) -> None:
+        from busstudio.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self)
+        dialog.setObjectName("settingsDialog")
+
+        def accepted():
+            self._guarded(lambda: self._apply_settings(dialog.value()))
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+
+    def _apply_settings(self, settings: AppSettings) -> None:
+        self.settings = save_settings(settings, self.qsettings)
+
+    def on_help(self) -> None:
+        from busstudio.help_dialog import HelpDialog
+
+        dialog = HelpDialog(self)
+        dialog.setObjectName("helpDialog")
+        dialog.open()
+
+    def closeEvent(self, event):
+        self.workers.cancel_all()
+        self.workers.wait(5000)
+        super().closeEvent(event)
+
+
+def save_screenshot(window: QMainWindow, out: Path) -> Path:
+    """Render the window at 1280x800 and write a PNG atomically."""
+    app = QApplication.instance()
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    pixmap = window.grab()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp.png")
+    if not pixmap.save(str(tmp), "PNG"):
+        from engine.errors import InputError
+
+        raise InputError(f"cannot write the screenshot to {out}")
+    os.replace(tmp, out)
+    return out
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv or [sys.argv[0]])
+    app.setOrganizationName("BUS Studio")
+    app.setApplicationName("BUS Studio")
+    return app
+
+
+def run(args) -> int:
+    """Entry point called by busstudio.app with its parsed arguments (path, --screenshot, --frame)."""
+    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = make_application()
+    log = setup_logging()
+    _log.info("BUS Studio starting; log file %s", log)
+    window = MainWindow()
+    install_excepthook(lambda: window)
+    from engine.errors import BusError
+
+    if args.path:
+        try:
+            window.open_path(args.path, frame=args.frame)
+        except BusError as exc:
+            if args.screenshot:
+                print(f"busstudio: error: {exc}", file=sys.stderr)
+                return 1
+            show_error(window, exc)
+    elif is_first_run(window.qsettings):
+        window._guarded(window.open_sample)
+        mark_first_run_done(window.qsettings)
+    if args.screenshot:
+        save_screenshot(window, Path(args.screenshot))
+        print(args.screenshot)
+        return 0
+    window.show()
+    return app.exec()
