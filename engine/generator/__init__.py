@@ -1,0 +1,1 @@
+"""The tumor generator: context window, physics draft, conditional diffusion pipeline, training."""
