@@ -3,10 +3,11 @@ whose Pixel_size is in cm per pixel and whose descriptors are the radiologists' 
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from engine.datasets.base import Case, DatasetIndex, Skipped
+from engine.datasets.checks import usable_masks
+from engine.datasets.tables import read_table
 from engine.errors import DataError, InputError
 from engine.language.breast_vocabulary import description_from_breast_row
 
@@ -18,29 +19,28 @@ def load_breast(root: Path, include_other_masks: bool = False) -> DatasetIndex:
     outline other findings (for example calcifications or a second structure), not always a mass."""
     root = Path(root)
     table = root / CLINICAL_CSV
+    if not table.is_file():  # the original release ships only the workbook
+        table = next(iter(sorted(root.glob("*clinical-data*.xlsx"))), table)
     if not table.is_file():
-        raise DataError(f"BrEaST clinical table {table} not found")
+        raise DataError(f"BrEaST clinical table {root / CLINICAL_CSV} (or the .xlsx) not found")
     index = DatasetIndex("breast", root)
-    with table.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_table(table)
     for row in rows:
-        image = root / row["Image_filename"].strip()
+        image = root / row.get("Image_filename", "")
         if not image.is_file():
             index.skipped.append(Skipped(image, "image file missing"))
             continue
-        label = row["Classification"].strip().lower()
-        masks: list[Path] = []
-        tumor = row["Mask_tumor_filename"].strip()
-        if tumor:
-            if not (root / tumor).is_file():
-                index.skipped.append(Skipped(root / tumor, "tumor mask file missing"))
-                continue
-            masks.append(root / tumor)
+        label = row.get("Classification", "").lower()
+        masks = [root / row["Mask_tumor_filename"]] if row.get("Mask_tumor_filename") else []
         if include_other_masks:
-            masks += [root / m.strip() for m in row["Mask_other_filename"].split("&") if m.strip()]
+            masks += [root / m.strip() for m in row.get("Mask_other_filename", "").split("&") if m.strip()]
+        if masks:
+            masks = usable_masks(image, masks, index.skipped)
+            if not masks:
+                continue
         try:
             description = description_from_breast_row(row)
-            mm = float(row["Pixel_size"]) * 10.0
+            mm = float(row.get("Pixel_size", "")) * 10.0
         except (InputError, ValueError) as exc:
             index.skipped.append(Skipped(image, f"clinical row unreadable: {exc}"))
             continue

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from engine.datasets.base import Case, DatasetIndex, Skipped
-from engine.datasets.images import read_mask
+from engine.datasets.checks import usable_masks
 from engine.errors import DataError
 
 _IMAGE = re.compile(r"^(benign|malignant|normal) \((\d+)\)\.png$")
@@ -37,11 +37,10 @@ def load_busi(root: Path) -> DatasetIndex:
                 index.skipped.append(Skipped(path, "no mask file"))
                 continue
             if label == "normal":
-                masks = []
-            elif not all(read_mask(m).any() for m in masks):
-                masks = [m for m in masks if read_mask(m).any()]
+                masks = []  # BUSI gives normal images an empty mask
+            else:
+                masks = usable_masks(path, masks, index.skipped)
                 if not masks:
-                    index.skipped.append(Skipped(path, "empty mask for a lesion image"))
                     continue
             index.cases.append(Case("busi", stem, _SAME_IMAGE.get(stem, stem), path, tuple(masks), label))
     return index
