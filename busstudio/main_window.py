@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -30,10 +31,15 @@ from busstudio.app_settings import (
 from busstudio.bindings.keys import SHORTCUTS
 from busstudio.error_dialog import install_excepthook, show_error
 from busstudio.logs import get_logger, setup_logging
+from busstudio.models.annotations import AnnotationModel
 from busstudio.models.image_model import ImageModel
 from busstudio.models.window_level import FULL_RANGE, PRESETS
+from busstudio.panels.lesion_panel import LesionPanel, MeasurementCache
+from busstudio.tools.contour_tool import ContourTool
+from busstudio.undo import UndoHistory
 from busstudio.viewer.frame_scrubber import FrameScrubber
 from busstudio.viewer.image_view import ImageView
+from busstudio.viewer.overlay import AnnotationOverlay
 from busstudio.workers import WorkerRunner
 from engine.settings import sample_study_path
 
@@ -50,10 +56,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("BUS Studio")
         self.resize(*WINDOW_SIZE)
         self.image = ImageModel()
+        self.annotations = AnnotationModel()
         self.undo_stack = QUndoStack(self)
+        self.history = UndoHistory(self.undo_stack)
         self.workers = WorkerRunner(self)
+        self.measurements = MeasurementCache(self.image)
 
         self.view = ImageView(self.image, self)
+        self.overlay = AnnotationOverlay(self.annotations, self.measurements)
+        self.view.scene().addItem(self.overlay)
+        self.tools = {"navigate": None, "contour": ContourTool(self.annotations, self.history)}
         self.scrubber = FrameScrubber(self.image, self)
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -67,6 +79,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.readout_label, 1)
         self.view.cursor_moved.connect(self._show_readout)
         self.image.events.study.connect(lambda **_: self._on_study())
+        self.image.events.frame.connect(lambda index: self._on_frame(index))
+        self.annotations.events.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+
+        self.lesion_panel = LesionPanel(self.annotations, self.image, self.measurements, self)
+        self.right_dock = QDockWidget("Lesion", self)
+        self.right_dock.setObjectName("lesionDock")
+        self.right_dock.setWidget(self.lesion_panel)
+        self.right_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.right_dock)
 
         self.actions: dict[str, QAction] = {}
         self._build_actions()
@@ -80,6 +101,11 @@ class MainWindow(QMainWindow):
             "undo": self.undo_stack.undo,
             "redo": self.undo_stack.redo,
             "tool_navigate": lambda: self.set_tool("navigate"),
+            "tool_contour": lambda: self.set_tool("contour"),
+            "new_lesion": self.on_new_lesion,
+            "delete_points": lambda: self.tools["contour"].delete_selected(),
+            "select_all_points": lambda: self.tools["contour"].select_all(),
+            "cancel": self.on_cancel,
             "next_frame": lambda: self.scrubber.step(1),
             "previous_frame": lambda: self.scrubber.step(-1),
             "play": self.scrubber.toggle,
@@ -249,6 +275,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name} — BUS Studio")
         self.preset_combo.setCurrentIndex(0)
         self.image.set_window_level(FULL_RANGE)
+        self.undo_stack.clear()
+        self.annotations.clear()
+        self.annotations.frame = -1  # the study's first frame event sets it
+
+    def _on_frame(self, index: int) -> None:
+        h, w = self.image.shape
+        self.overlay.set_image_size(w, h)
+        self.annotations.set_frame(index)
 
     def _show_readout(self, x: float, y: float) -> None:
         r = self.image.readout(x, y)
@@ -256,8 +290,29 @@ class MainWindow(QMainWindow):
 
     # tools -----------------------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
-        self.view.tool = None
-        self.actions["tool_navigate"].setChecked(True)
+        if self.view.tool is not None:
+            self.view.tool.cancel()
+        self.view.tool = self.tools[name]
+        self.actions[f"tool_{name}"].setChecked(True)
+        cursor = Qt.CursorShape.CrossCursor if self.view.tool is not None else Qt.CursorShape.ArrowCursor
+        self.view.viewport().setCursor(cursor)
+        hints = {
+            "navigate": "Drag to pan, wheel to zoom, right-drag for window/level.",
+            "contour": "Click to place points; click the first point or double-click to close. "
+            "Ctrl+click inserts, Shift+click removes, drag on empty space box-selects.",
+        }
+        self.statusBar().showMessage(hints.get(name, ""), 8000)
+
+    def on_new_lesion(self) -> None:
+        self.set_tool("contour")
+        self.annotations.set_current(None)
+        self.statusBar().showMessage("Click on the image to place the first point of the new lesion.", 8000)
+
+    def on_cancel(self) -> None:
+        if self.workers.running:
+            self.workers.cancel_all()
+        elif self.view.tool is not None:
+            self.view.tool.cancel()
 
     # dialogs ---------------------------------------------------------------------------------------
     def on_settings(self) -> None:
@@ -316,28 +371,38 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def create_window(args, qsettings: QSettings | None = None) -> MainWindow:
+    """The main window for the command line's arguments: opens PATH, or the sample study on first run."""
+    make_application()
+    log = setup_logging()
+    _log.info("BUS Studio starting; log file %s", log)
+    window = MainWindow(qsettings)
+    install_excepthook(lambda: window)
+    if args.path:
+        try:
+            window.open_path(args.path, frame=args.frame)
+        except Exception as exc:
+            if args.screenshot:
+                raise
+            show_error(window, exc)
+    elif is_first_run(window.qsettings):
+        window._guarded(window.open_sample)
+        mark_first_run_done(window.qsettings)
+    return window
+
+
 def run(args) -> int:
     """Entry point called by busstudio.app with its parsed arguments (path, --screenshot, --frame)."""
     if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_application()
-    log = setup_logging()
-    _log.info("BUS Studio starting; log file %s", log)
-    window = MainWindow()
-    install_excepthook(lambda: window)
     from engine.errors import BusError
 
-    if args.path:
-        try:
-            window.open_path(args.path, frame=args.frame)
-        except BusError as exc:
-            if args.screenshot:
-                print(f"busstudio: error: {exc}", file=sys.stderr)
-                return 1
-            show_error(window, exc)
-    elif is_first_run(window.qsettings):
-        window._guarded(window.open_sample)
-        mark_first_run_done(window.qsettings)
+    try:
+        window = create_window(args)
+    except BusError as exc:
+        print(f"busstudio: error: {exc}", file=sys.stderr)
+        return 1
     if args.screenshot:
         save_screenshot(window, Path(args.screenshot))
         print(args.screenshot)

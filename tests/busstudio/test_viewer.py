@@ -103,24 +103,19 @@ def test_help_lists_every_shortcut(window, qtbot):
     dialog.close()
 
 
-def test_first_run_opens_the_sample_study(qsettings, qtbot, sample_path, monkeypatch):
+def test_first_run_opens_the_sample_study(qsettings, qtbot, sample_path):
     import argparse
 
-    from busstudio import main_window
+    from busstudio.main_window import create_window, is_first_run
 
-    shown = {}
-    monkeypatch.setattr(main_window.QApplication, "exec", lambda self: shown.setdefault("ran", 0))
-    monkeypatch.setattr(main_window, "QSettings", lambda: qsettings)
     args = argparse.Namespace(path=None, screenshot=None, frame=0)
-    assert main_window.run(args) == 0
-    window = next(
-        w
-        for w in main_window.QApplication.topLevelWidgets()
-        if isinstance(w, main_window.MainWindow) and w.image.path
-    )
+    window = create_window(args, qsettings)
     qtbot.addWidget(window)
     assert window.image.path == sample_path
-    assert not main_window.is_first_run(qsettings)
+    assert not is_first_run(qsettings)
+    second = create_window(args, qsettings)  # later runs start empty
+    qtbot.addWidget(second)
+    assert second.image.is_empty
 
 
 def test_screenshot_command_writes_a_1280x800_png(tmp_path, dicom_dir):

@@ -1,0 +1,1 @@
+"""Side panels: lesions and measurements, attributes (form <-> text), generation, study browser."""
