@@ -11,6 +11,8 @@ from engine.language.lexicon import (
     PosteriorFeatures,
     Shape,
 )
+from engine.language.parser import ParseResult, parse_text
+from engine.language.sentence import canonical_sentence
 
 __all__ = [
     "BiradsCategory",
@@ -18,9 +20,12 @@ __all__ = [
     "EchoPattern",
     "LesionDescription",
     "Margin",
+    "ParseResult",
     "MarginSubtype",
     "Orientation",
     "Pathology",
     "PosteriorFeatures",
     "Shape",
+    "canonical_sentence",
+    "parse_text",
 ]
