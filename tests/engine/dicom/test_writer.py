@@ -107,7 +107,8 @@ def test_round_trip_synthetic_study(name, n_frames, deidentify, dicom_dir, tmp_p
         assert img.PatientID != original.PatientID and str(img.PatientName) == ""
     else:
         assert ref.ReferencedSOPInstanceUID == original.SOPInstanceUID
-        assert img.PatientID == original.PatientID and "PatientIdentityRemoved" not in img
+        assert img.PatientID == (original.PatientID or img.PatientID) and "PatientIdentityRemoved" not in img
+        assert str(img.PatientName) == str(original.PatientName)
     lossy = "01" if original.get("LossyImageCompression") == "01" or "baseline" in name else "00"
     assert img.LossyImageCompression == lossy
     assert img.Laterality == "L"
