@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESOURCES = PROJECT_ROOT / "resources"
+
+
+def _resources_dir() -> Path:
+    """resources/ of a source checkout (or editable install), else the copy a wheel installs
+    under <prefix>/share/busstudio/resources (pyproject's data-files)."""
+    checkout = PROJECT_ROOT / "resources"
+    installed = Path(sys.prefix) / "share" / "busstudio" / "resources"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+RESOURCES = _resources_dir()
 
 # pydicom's registered example root would collide with every other pydicom user; sites should set
 # BUS_UID_ROOT to their own registered root. This default is the root pydicom itself uses for generated UIDs.
