@@ -9,6 +9,10 @@ from engine.errors import MissingPartError
 from engine.parts import require
 
 
+def require_module(module: str, part: str, issue: str):
+    return require(module, part, issue)
+
+
 def dicom():
     return require("engine.dicom", "DICOM reading and writing (engine.dicom)", "DICOM in and out")
 

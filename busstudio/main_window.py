@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -32,10 +33,16 @@ from busstudio.bindings.keys import SHORTCUTS
 from busstudio.error_dialog import install_excepthook, show_error
 from busstudio.logs import get_logger, setup_logging
 from busstudio.models.annotations import AnnotationModel
+from busstudio.models.description_sync import DescriptionModel
+from busstudio.models.edits import SetDescription
 from busstudio.models.image_model import ImageModel
 from busstudio.models.window_level import FULL_RANGE, PRESETS
+from busstudio.panels.attribute_panel import AttributePanel
+from busstudio.panels.generate_panel import GeneratePanel
 from busstudio.panels.lesion_panel import LesionPanel, MeasurementCache
+from busstudio.panels.study_browser import StudyBrowser
 from busstudio.tools.contour_tool import ContourTool
+from busstudio.tools.suggest_tool import SuggestTool
 from busstudio.undo import UndoHistory
 from busstudio.viewer.frame_scrubber import FrameScrubber
 from busstudio.viewer.image_view import ImageView
@@ -65,7 +72,17 @@ class MainWindow(QMainWindow):
         self.view = ImageView(self.image, self)
         self.overlay = AnnotationOverlay(self.annotations, self.measurements)
         self.view.scene().addItem(self.overlay)
-        self.tools = {"navigate": None, "contour": ContourTool(self.annotations, self.history)}
+        self.description = DescriptionModel()
+        self.tools = {
+            "navigate": None,
+            "contour": ContourTool(self.annotations, self.history),
+            "suggest": SuggestTool(
+                self.annotations,
+                self.history,
+                lambda: (self.description.description, self.description.text),
+                lambda: self.image.calibration,
+            ),
+        }
         self.scrubber = FrameScrubber(self.image, self)
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -83,11 +100,41 @@ class MainWindow(QMainWindow):
         self.annotations.events.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
         self.lesion_panel = LesionPanel(self.annotations, self.image, self.measurements, self)
+        self.attribute_panel = AttributePanel(self.description, self)
+        self.generate_panel = GeneratePanel(
+            self.annotations, self.image, self.workers, lambda: self.settings, self
+        )
+        self.generate_panel.failed.connect(lambda exc: show_error(self, exc))
+        self.generate_panel.backend.setCurrentText(self.settings.backend)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.lesion_panel, "Lesions")
+        self.tabs.addTab(self.attribute_panel, "Describe")
+        self.tabs.addTab(self.generate_panel, "Generate")
         self.right_dock = QDockWidget("Lesion", self)
         self.right_dock.setObjectName("lesionDock")
-        self.right_dock.setWidget(self.lesion_panel)
+        self.right_dock.setWidget(self.tabs)
+        self.right_dock.setTitleBarWidget(QWidget(self.right_dock))
         self.right_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.right_dock.setMinimumWidth(340)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.right_dock)
+
+        self.browser = StudyBrowser(self.workers, self)
+        self.browser.open_requested.connect(lambda path: self._guarded(lambda: self.open_path(path)))
+        self.browser.failed.connect(lambda exc: show_error(self, exc))
+        self.left_dock = QDockWidget("Studies", self)
+        self.left_dock.setObjectName("studyDock")
+        self.left_dock.setWidget(self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.left_dock)
+        self.left_dock.hide()
+
+        self.image.events.display.connect(
+            lambda **_: self.overlay.set_muted(self.image.substitute is not None)
+        )
+        self.annotations.events.current.connect(lambda lesion: self._load_description(lesion))
+        self.annotations.events.lesions.connect(
+            lambda **_: self._load_description(self.annotations.current, True)
+        )
+        self.description.events.changed.connect(self._description_edited)
 
         self.actions: dict[str, QAction] = {}
         self._build_actions()
@@ -102,6 +149,12 @@ class MainWindow(QMainWindow):
             "redo": self.undo_stack.redo,
             "tool_navigate": lambda: self.set_tool("navigate"),
             "tool_contour": lambda: self.set_tool("contour"),
+            "tool_suggest": lambda: self.set_tool("suggest"),
+            "open_session": self.on_open_session,
+            "save_session": self.on_save_session,
+            "export": self.on_export,
+            "generate": lambda: self.generate_panel.start(),
+            "compare_flicker": self.on_flicker,
             "new_lesion": self.on_new_lesion,
             "delete_points": lambda: self.tools["contour"].delete_selected(),
             "select_all_points": lambda: self.tools["contour"].select_all(),
@@ -241,19 +294,10 @@ class MainWindow(QMainWindow):
         self.image.set_study(study, path, frame=frame)
         _log.info("opened %s (%d frames)", path, study.n_frames)
 
-    def open_folder(self, folder: Path) -> None:
-        # The study browser comes with the folder view; until then the first readable file opens.
-        from engine.errors import InputError
-
-        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-        errors = []
-        for p in files:
-            try:
-                self.open_path(p)
-                return
-            except Exception as exc:  # try the next file; report all if none opens
-                errors.append(f"{p.name}: {exc}")
-        raise InputError(f"no readable image in {folder}" + (f" ({errors[0]})" if errors else ""))
+    def open_folder(self, folder: Path):
+        """Show the folder in the study browser (scanned off the UI thread); double-click opens a file."""
+        self.left_dock.show()
+        return self.browser.scan(folder)
 
     def open_sample(self) -> None:
         self.open_path(sample_study_path())
@@ -277,6 +321,7 @@ class MainWindow(QMainWindow):
         self.image.set_window_level(FULL_RANGE)
         self.undo_stack.clear()
         self.annotations.clear()
+        self.description.load(None, "")
         self.annotations.frame = -1  # the study's first frame event sets it
 
     def _on_frame(self, index: int) -> None:
@@ -300,8 +345,100 @@ class MainWindow(QMainWindow):
             "navigate": "Drag to pan, wheel to zoom, right-drag for window/level.",
             "contour": "Click to place points; click the first point or double-click to close. "
             "Ctrl+click inserts, Shift+click removes, drag on empty space box-selects.",
+            "suggest": "Choose attributes in Describe, then click where the lesion should be.",
         }
         self.statusBar().showMessage(hints.get(name, ""), 8000)
+
+    # description <-> current lesion ------------------------------------------------------------------
+    def _load_description(self, lesion, only_if_changed: bool = False) -> None:
+        if lesion is None:
+            return
+        if only_if_changed and (lesion.description, lesion.text) == (
+            self.description.description if lesion.description is not None else None,
+            self.description.text,
+        ):
+            return
+        self.description.load(lesion.description, lesion.text)
+
+    def _description_edited(self, source: str) -> None:
+        lesion = self.annotations.current
+        if source == "load" or lesion is None:
+            return
+        after = (self.description.description, self.description.text)
+        before = (lesion.description, lesion.text)
+        if after != before:
+            self.history.push(SetDescription(self.annotations, lesion.id, before, after))
+
+    # session, export, compare ----------------------------------------------------------------------
+    def session(self):
+        from busstudio.models.session import Session
+
+        wl = self.image.window_level
+        return Session(
+            self.image.path, self.image.frame_index, list(self.annotations.lesions), (wl.window, wl.level)
+        )
+
+    def save_session_to(self, path) -> Path:
+        from busstudio.models.session import save_session
+
+        out = save_session(self.session(), path)
+        self.statusBar().showMessage(f"Session saved to {out}", 8000)
+        return out
+
+    def load_session_from(self, path) -> None:
+        from busstudio.models.session import load_session
+        from busstudio.models.window_level import WindowLevel
+        from engine.language.description import LesionDescription
+
+        contour_cls = engine_parts.contour_spline().Contour
+        session = load_session(path, contour_cls, LesionDescription)
+        if session.image_path is None:
+            from engine.errors import InputError
+
+            raise InputError(f"session {path} names no image")
+        self.open_path(session.image_path, frame=session.frame)
+        for lesion in session.lesions:
+            self.annotations.add_lesion(lesion)
+        on = self.annotations.on_frame()
+        self.annotations.set_current(on[0].id if on else None)
+        self.image.set_window_level(WindowLevel(*session.window_level))
+        self.generate_panel.refresh_gallery()
+
+    def export_to(self, folder, deidentify: bool | None = None):
+        from busstudio.models.export import export_study
+        from engine.errors import InputError
+
+        lesion = self.annotations.current
+        if lesion is None:
+            raise InputError("no lesion is selected; select the lesion whose result you want to export")
+        deid = self.settings.deidentify if deidentify is None else deidentify
+        files = export_study(
+            self.image.study, lesion, folder, deidentify=deid, uid_root=self.settings.uid_root
+        )
+        self.statusBar().showMessage(f"Exported {files.image.name}, SEG, SR and PNGs to {folder}", 10000)
+        return files
+
+    def on_open_session(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a session", "", "BUS Studio session (*.json)")
+        if path:
+            self.load_session_from(path)
+
+    def on_save_session(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the session", "session.json", "BUS Studio session (*.json)"
+        )
+        if path:
+            self.save_session_to(path)
+
+    def on_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the kept result to a folder")
+        if folder:
+            self.export_to(folder)
+
+    def on_flicker(self) -> None:
+        self.tabs.setCurrentWidget(self.generate_panel)
+        combo = self.generate_panel.compare_mode
+        combo.setCurrentText("side by side" if combo.currentText() == "flicker" else "flicker")
 
     def on_new_lesion(self) -> None:
         self.set_tool("contour")

@@ -72,12 +72,13 @@ class ImageModel:
     """Events: `study` (a new study opened), `frame` (frame index changed), `window_level`."""
 
     def __init__(self):
-        self.events = EventGroup("study", "frame", "window_level")
+        self.events = EventGroup("study", "frame", "window_level", "display")
         self.study = None
         self.path: Path | None = None
         self.frame_index = 0
         self.current = None
         self.window_level: WindowLevel = FULL_RANGE
+        self.substitute: np.ndarray | None = None  # shown instead of the frame (a compare view)
 
     @property
     def is_empty(self) -> bool:
@@ -103,6 +104,7 @@ class ImageModel:
         self.study = study
         self.path = Path(path) if path is not None else None
         self.frame_index = -1
+        self.substitute = None
         self.events.study.emit(study=study)
         self.set_frame(min(max(frame, 0), study.n_frames - 1))
 
@@ -125,10 +127,19 @@ class ImageModel:
             self.window_level = wl
             self.events.window_level.emit(window_level=wl)
 
+    def set_substitute(self, image: np.ndarray | None) -> None:
+        """Show `image` (uint8) instead of the frame, e.g. a generated result; None shows the frame."""
+        if image is self.substitute:
+            return
+        self.substitute = image
+        self.events.display.emit()
+
     def display_image(self) -> np.ndarray | None:
         """The current frame as displayed: colour if the study has colour, window/level applied."""
         if self.current is None:
             return None
+        if self.substitute is not None:
+            return self.window_level.apply(self.substitute)
         src = self.current.color if self.current.color is not None else self.current.gray
         return self.window_level.apply(src)
 

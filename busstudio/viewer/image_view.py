@@ -50,9 +50,11 @@ class ImageView(QGraphicsView):
         self.tool: Tool | None = None
         self._drag: tuple[str, QPointF, object] | None = None
         self._fit_pending = True
+        self._shown_shape: tuple[int, int] | None = None
         model.events.study.connect(lambda **_: self._on_study())
         model.events.frame.connect(lambda **_: self.refresh_image())
         model.events.window_level.connect(lambda **_: self.refresh_image())
+        model.events.display.connect(lambda **_: self.refresh_image())
 
     # drawing ---------------------------------------------------------------------------------------
     def _on_study(self) -> None:
@@ -66,6 +68,9 @@ class ImageView(QGraphicsView):
         self.pixmap_item.setPixmap(QPixmap.fromImage(to_qimage(image)))
         h, w = image.shape[:2]
         self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))  # room to pan past the edges
+        if (h, w) != self._shown_shape:  # e.g. a side-by-side compare: show all of it
+            self._fit_pending = True
+            self._shown_shape = (h, w)
         if self._fit_pending:
             self._fit_pending = False
             self.fit()
@@ -73,7 +78,7 @@ class ImageView(QGraphicsView):
     def fit(self) -> None:
         if self.model.shape is None:
             return
-        h, w = self.model.shape
+        h, w = self._shown_shape or self.model.shape
         self.fitInView(QRectF(0, 0, w, h), Qt.AspectRatioMode.KeepAspectRatio)
         self.zoom_changed.emit(self.scale_factor())
 

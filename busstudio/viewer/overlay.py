@@ -30,9 +30,15 @@ class AnnotationOverlay(QGraphicsItem):
         self.model = model
         self.measure_fn = measure_fn  # lesion -> Measurement | None, for the diameter lines
         self._rect = QRectF(0, 0, 1, 1)
+        self.muted = False  # while comparing results: the outline only, so the tumor stays visible
         self.setZValue(10)
         for event in (model.events.lesions, model.events.selection, model.events.draft, model.events.current):
             event.connect(lambda **_: self.update())
+
+    def set_muted(self, muted: bool) -> None:
+        if muted != self.muted:
+            self.muted = muted
+            self.update()
 
     def set_image_size(self, w: int, h: int) -> None:
         self.prepareGeometryChange()
@@ -56,6 +62,11 @@ class AnnotationOverlay(QGraphicsItem):
             path = QPainterPath()
             path.addPolygon(_polygon(c.dense(max(1.0, 2.0 * px))))
             path.closeSubpath()
+            if self.muted:
+                painter.setPen(QPen(color, 1.0 * px, Qt.PenStyle.DashLine))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawPath(path)
+                continue
             painter.setPen(QPen(color, 2.0 * px))
             painter.setBrush(QBrush(QColor(color.red(), color.green(), color.blue(), 28)))
             painter.drawPath(path)
