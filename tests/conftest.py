@@ -27,25 +27,23 @@ def data_root() -> Path:
     return root
 
 
+def _data_folder(data_root: Path, relative: str, what: str) -> Path:
+    path = data_root / relative
+    if not path.is_dir():
+        _missing(f"{path} not found ({what})")
+    return path
+
+
 @pytest.fixture(scope="session")
 def dicom_dir(data_root: Path) -> Path:
-    path = data_root / "dicom"
-    if not path.is_dir():
-        _missing(f"{path} not found (real ultrasound DICOM files)")
-    return path
+    return _data_folder(data_root, "dicom", "real ultrasound DICOM files")
 
 
 @pytest.fixture(scope="session")
 def busi_dir(data_root: Path) -> Path:
-    path = data_root / "bus" / "BUSI"
-    if not path.is_dir():
-        _missing(f"{path} not found (BUSI dataset)")
-    return path
+    return _data_folder(data_root, "bus/BUSI", "BUSI dataset")
 
 
 @pytest.fixture(scope="session")
 def breast_dir(data_root: Path) -> Path:
-    path = data_root / "bus" / "BrEaST-Lesions_USG"
-    if not path.is_dir():
-        _missing(f"{path} not found (BrEaST-Lesions_USG dataset)")
-    return path
+    return _data_folder(data_root, "bus/BrEaST-Lesions_USG", "BrEaST-Lesions_USG dataset")
