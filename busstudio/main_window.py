@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from busstudio import engine_parts
+from busstudio import engine_parts, qt_compat
 from busstudio.app_settings import (
     AppSettings,
     is_first_run,
@@ -49,6 +49,8 @@ from busstudio.viewer.image_view import ImageView
 from busstudio.viewer.overlay import AnnotationOverlay
 from busstudio.workers import WorkerRunner
 from engine.settings import sample_study_path
+
+qt_compat.guard_none_refcount()
 
 WINDOW_SIZE = (1280, 800)
 IMAGE_FILTER = "Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)"

@@ -29,6 +29,9 @@ from engine.language.lexicon import (
 )
 
 UNSET = "—"
+# Item data are plain strings: PySide6 on Python 3.11 mis-counts references to None stored as item
+# data (a "deallocating None" crash), so "" stands for unset.
+NONE_DATA = ""
 ENUM_FIELDS = (
     ("shape", "Shape", Shape),
     ("orientation", "Orientation", Orientation),
@@ -50,15 +53,15 @@ class AttributePanel(QWidget):
         for name, label, enum in ENUM_FIELDS:
             combo = QComboBox(self)
             combo.setObjectName(f"combo_{name}")
-            combo.addItem(UNSET, None)
+            combo.addItem(UNSET, NONE_DATA)
             for value in enum:
-                combo.addItem(value.value, value)
+                combo.addItem(value.value, value.value)
             combo.currentIndexChanged.connect(self._form_changed)
             self.combos[name] = combo
             form.addRow(label, combo)
         self.margin = QComboBox(self)
         self.margin.setObjectName("combo_margin")
-        for text, value in ((UNSET, None), ("circumscribed", True), ("not circumscribed", False)):
+        for text, value in ((UNSET, NONE_DATA), ("circumscribed", "yes"), ("not circumscribed", "no")):
             self.margin.addItem(text, value)
         self.margin.currentIndexChanged.connect(self._form_changed)
         form.addRow("Margin", self.margin)
@@ -73,7 +76,7 @@ class AttributePanel(QWidget):
             sub_lay.addWidget(box)
         form.addRow("", sub_row)
         self.halo = QComboBox(self)
-        for text, value in ((UNSET, None), ("halo", True), ("no halo", False)):
+        for text, value in ((UNSET, NONE_DATA), ("halo", "yes"), ("no halo", "no")):
             self.halo.addItem(text, value)
         self.halo.currentIndexChanged.connect(self._form_changed)
         form.addRow("Halo", self.halo)
@@ -113,8 +116,8 @@ class AttributePanel(QWidget):
 
     # form -> model ---------------------------------------------------------------------------------
     def form_description(self) -> LesionDescription:
-        values = {name: combo.currentData() for name, combo in self.combos.items()}
-        circumscribed = self.margin.currentData()
+        values = {name: self.value(name) for name in self.combos}
+        circumscribed = _yes_no(self.margin.currentData())
         subtypes = frozenset(s for s, box in self.subtypes.items() if box.isChecked())
         if circumscribed is None and subtypes:
             circumscribed = False
@@ -124,7 +127,13 @@ class AttributePanel(QWidget):
             else Margin(circumscribed, frozenset() if circumscribed else subtypes)
         )
         size = self.size.value() or None
-        return LesionDescription(margin=margin, halo=self.halo.currentData(), size_mm=size, **values)
+        return LesionDescription(margin=margin, halo=_yes_no(self.halo.currentData()), size_mm=size, **values)
+
+    def value(self, name: str):
+        """The enum chosen in the form for field `name`, or None."""
+        enum = next(e for n, _, e in ENUM_FIELDS if n == name)
+        data = self.combos[name].currentData()
+        return enum(data) if data else None
 
     def _form_changed(self, *_):
         if self._updating:
@@ -156,7 +165,7 @@ class AttributePanel(QWidget):
             if source != "form":
                 for name, combo in self.combos.items():
                     value = getattr(d, name)
-                    combo.setCurrentIndex(max(combo.findData(value), 0) if value is not None else 0)
+                    combo.setCurrentIndex(max(combo.findData(value.value), 0) if value is not None else 0)
                 m = d.margin
                 self.margin.setCurrentIndex(0 if m is None else (1 if m.circumscribed else 2))
                 for subtype, box in self.subtypes.items():
@@ -177,3 +186,7 @@ class AttributePanel(QWidget):
             if r.conflicts:
                 notes.append("Conflicting (first kept): " + ", ".join(r.conflicts))
         self.unplaced.setText("<br>".join(notes))
+
+
+def _yes_no(data: str) -> bool | None:
+    return {"yes": True, "no": False}.get(data)

@@ -9,6 +9,10 @@ import pytest
 def _isolated_qt_paths(qapp):
     from PySide6.QtCore import QStandardPaths
 
+    from busstudio.qt_compat import guard_none_refcount
+
+    guard_none_refcount()  # the app applies it at start; tests make many more Qt calls
+
     qapp.setOrganizationName("BUS Studio")
     qapp.setApplicationName("BUS Studio")
     QStandardPaths.setTestModeEnabled(True)  # logs go to a test location, never the user's folder
