@@ -1,0 +1,80 @@
+"""Cases as model-ready arrays: the grayscale image and its lesion mask squeezed to size x size.
+
+The whole frame is used (no crop to the lesion: a deployed model does not know where it is), and
+the aspect ratio is not kept: every public set mixes frame shapes, and padding would teach the
+models where the padding is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from engine.datasets.base import Case
+from engine.datasets.images import read_case_mask, read_gray
+
+POSITIVE = "malignant"
+
+
+@dataclass
+class ArraySet:
+    name: str
+    images: np.ndarray  # float32 [N, 1, S, S] in [0, 1]
+    masks: np.ndarray  # bool [N, S, S]
+    labels: np.ndarray  # int64 [N], 1 = malignant
+    ids: list[str]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, idx) -> ArraySet:
+        idx = np.asarray(idx, int)
+        return ArraySet(
+            self.name, self.images[idx], self.masks[idx], self.labels[idx], [self.ids[i] for i in idx]
+        )
+
+
+def resize_pair(gray: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    img = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+    m = cv2.resize(mask.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return img, m
+
+
+def from_arrays(name: str, grays, masks, labels, ids, size: int) -> ArraySet:
+    pairs = [resize_pair(g, m, size) for g, m in zip(grays, masks, strict=True)]
+    images = (
+        np.stack([p[0] for p in pairs]).astype(np.float32)[:, None] / 255.0
+        if pairs
+        else np.zeros((0, 1, size, size), np.float32)
+    )
+    return ArraySet(
+        name,
+        images,
+        np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, size, size), bool),
+        np.array([1 if lab == POSITIVE else 0 for lab in labels], np.int64),
+        list(ids),
+    )
+
+
+def load_cases(name: str, cases: list[Case], size: int, progress=None) -> ArraySet:
+    """Read and resize the cases (lesion masks unioned per image)."""
+    grays, masks = [], []
+    for c in progress(cases) if progress else cases:
+        g = read_gray(c.image_path)
+        grays.append(g)
+        masks.append(read_case_mask(c.mask_paths, g.shape))
+    return from_arrays(
+        name, grays, masks, [c.label for c in cases], [f"{c.dataset}/{c.case_id}" for c in cases], size
+    )
+
+
+def concatenate(name: str, *sets: ArraySet) -> ArraySet:
+    return ArraySet(
+        name,
+        np.concatenate([s.images for s in sets]),
+        np.concatenate([s.masks for s in sets]),
+        np.concatenate([s.labels for s in sets]),
+        [i for s in sets for i in s.ids],
+    )
