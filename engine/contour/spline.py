@@ -58,7 +58,9 @@ def fill_polygon(polyline: np.ndarray, shape: tuple[int, int], antialias: bool =
     if antialias:
         f = _AA_FACTOR
         fine = (np.asarray(polyline, np.float64) + 0.5) * f - 0.5
-        return _scanline_fill(fine, h * f, w * f).reshape(h, f, w, f).mean(axis=(1, 3), dtype=np.float32)
+        big = _scanline_fill(fine, h * f, w * f).view(np.uint8)
+        # block sums by area resampling (much faster than a numpy mean over a 4-D view)
+        return cv2.resize(big.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
     return _scanline_fill(np.asarray(polyline, np.float64), h, w)
 
 

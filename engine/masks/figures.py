@@ -103,16 +103,24 @@ def cross_validated_predictions(x: np.ndarray, y: list, folds: int = 5, seed: in
 
 
 # --- tasks: how each real mask is labelled, and how to request each class ------------------------
-def _task_label(task: str, r: RealMask):
+TASKS = ("shape", "circumscribed", "spiculated", "subtype")
+
+
+def task_label(task: str, shape: str, margin: str):
+    """The class of a mask with this shape and margin class in one task (None: not in the task)."""
     if task == "shape":
-        return r.shape
+        return shape
     if task == "circumscribed":
-        return "circumscribed" if r.margin == "circumscribed" else "not circumscribed"
+        return "circumscribed" if margin == "circumscribed" else "not circumscribed"
     if task == "spiculated":
-        return "spiculated" if r.margin == "spiculated" else "not spiculated"
+        return "spiculated" if margin == "spiculated" else "not spiculated"
     if task == "subtype":
-        return r.margin if r.margin in SUBTYPES else None
+        return margin if margin in SUBTYPES else None
     raise ValueError(task)
+
+
+def _task_label(task: str, r: RealMask):
+    return task_label(task, r.shape, r.margin)
 
 
 def _request(task: str, cls: str, rng: np.random.Generator, priors: Priors):
@@ -146,7 +154,7 @@ def _generated(shape, margin, seed, priors) -> np.ndarray:
 
 def fidelity(real: list[RealMask], priors: Priors, n: int = 200, log=print) -> list[dict]:
     rows = []
-    for t_i, task in enumerate(("shape", "circumscribed", "spiculated", "subtype")):
+    for t_i, task in enumerate(TASKS):
         chosen = [r for r in real if _task_label(task, r) is not None]
         x = features([r.descriptors for r in chosen])
         y = [_task_label(task, r) for r in chosen]

@@ -67,15 +67,20 @@ DEFAULT_MARGIN = {
 SEARCH = {
     "circumscribed": {"rough": (0.0, 0.06)},
     "indistinct": {"rough": (0.0, 0.1)},
-    "microlobulated": {"rough": (0.0, 0.08), "lobe_amp": (0.03, 0.2), "lobes_mid": (6, 18)},
+    # "micro": many small lobes, so the lobe count stays at 10 or more
+    "microlobulated": {"rough": (0.0, 0.08), "lobe_amp": (0.03, 0.25), "lobes_mid": (12, 22)},
     "angular": {"rough": (0.0, 0.08), "corner_amp": (0.05, 0.4), "corners_mid": (3, 6)},
     "spiculated": {
         "rough": (0.0, 0.08),
-        "spike_len": (0.1, 0.8),
+        "spike_len": (0.15, 0.9),
         "spike_width": (0.03, 0.15),
         "spikes_mid": (3, 12),
     },
 }
+
+
+# the low-frequency deformation: oval and round stay near an ellipse, irregular is deformed
+LOW_AMP_RANGE = {"oval": (0.0, 0.3), "round": (0.0, 0.3), "irregular": (0.1, 0.7)}
 
 
 def load_priors(path: Path | None = None) -> Priors:
@@ -178,12 +183,53 @@ def measured_priors(real: list[RealMask]) -> Priors:
     )
 
 
+@dataclass
+class Judge:
+    """A classifier trained on all real masks for one task, and its held-out recall per class."""
+
+    task: str
+    classifier: object
+    real_recall: dict
+
+
+def make_judges(real: list[RealMask]) -> list[Judge]:
+    from engine.masks.figures import (
+        TASKS,
+        LogisticClassifier,
+        cross_validated_predictions,
+        features,
+        task_label,
+    )
+
+    judges = []
+    for task in TASKS:
+        chosen = [r for r in real if task_label(task, r.shape, r.margin) is not None]
+        x = features([r.descriptors for r in chosen])
+        y = [task_label(task, r.shape, r.margin) for r in chosen]
+        held = cross_validated_predictions(x, y)
+        recall = {c: float(np.mean([p == c for p, t in zip(held, y, strict=True) if t == c])) for c in set(y)}
+        judges.append(Judge(task, LogisticClassifier().fit(x, y), recall))
+    return judges
+
+
+FIDELITY_WEIGHT = 2.0  # realism loss units per unit of recognition shortfall
+
+
 def class_loss(
-    priors: Priors, real: list[RealMask], shape: str | None, margin: str | None, n: int, seed: int
+    priors: Priors,
+    real: list[RealMask],
+    shape: str | None,
+    margin: str | None,
+    n: int,
+    seed: int,
+    judges: list[Judge] = (),
 ):
-    """Mean normalised Wasserstein distance between generated and real masks of one class."""
-    from engine.masks.compare import descriptor_matrix, normalized_wasserstein
-    from engine.masks.descriptors import REALISM_DESCRIPTORS
+    """Mean normalised Wasserstein distance between generated and real masks of one class, plus
+    FIDELITY_WEIGHT times how far the judges recognise the generated masks' classes less often than
+    they recognise held-out real masks of those classes."""
+    from engine.masks.compare import normalized_wasserstein
+    from engine.masks.descriptors import REALISM_DESCRIPTORS, shape_descriptors
+    from engine.masks.figures import features, task_label
     from engine.masks.generator import description_for_class, generate_mask
 
     chosen = [
@@ -191,12 +237,27 @@ def class_loss(
     ]
     pooled_sd = np.array([np.std([r.descriptors[k] for r in real]) for k in REALISM_DESCRIPTORS])
     real_m = np.array([[r.descriptors[k] for k in REALISM_DESCRIPTORS] for r in chosen])
-    masks = []
+    rows, requests = [], []
     for i in range(n):
         r = chosen[i % len(chosen)]  # requests with the real class mix of shape and margin
         desc = description_for_class(r.shape, r.margin, size_mm=15.0)
-        masks.append(generate_mask(desc, seed + i, 0.1, (256, 256), priors=priors, soft=False).mask)
-    return float(normalized_wasserstein(real_m, descriptor_matrix(masks), pooled_sd).mean())
+        rows.append(
+            shape_descriptors(generate_mask(desc, seed + i, 0.1, (256, 256), priors=priors, soft=False).mask)
+        )
+        requests.append((r.shape, r.margin))
+    gen_m = np.array([[d[k] for k in REALISM_DESCRIPTORS] for d in rows])
+    loss = float(normalized_wasserstein(real_m, gen_m, pooled_sd).mean())
+    shortfall = 0.0
+    for judge in judges:
+        labels = [task_label(judge.task, *req) for req in requests]
+        idx = [i for i, lab in enumerate(labels) if lab is not None]
+        if not idx:
+            continue
+        pred = judge.classifier.predict(features([rows[i] for i in idx]))
+        for cls in set(labels[i] for i in idx):
+            hits = [p == cls for p, i in zip(pred, idx, strict=True) if labels[i] == cls]
+            shortfall += len(hits) / len(idx) * max(0.0, judge.real_recall[cls] - float(np.mean(hits)))
+    return loss + FIDELITY_WEIGHT * shortfall
 
 
 def _with(priors: Priors, cls: str | None, shape: str | None, values: dict) -> Priors:
@@ -220,22 +281,26 @@ def fit_priors(breast_root: Path, candidates: int = 24, n: int = 48, log=print) 
     if len(real) < 20:
         raise DataError(f"only {len(real)} labelled BrEaST masks under {breast_root}; need at least 20")
     priors = measured_priors(real)
+    judges = make_judges(real)
+    shape_judges = [j for j in judges if j.task == "shape"]
+    margin_judges = [j for j in judges if j.task != "shape"]
     rng = np.random.default_rng(FIT_SEED)
     # per shape: low-frequency deformation, judged on all masks of that shape
     for shape in SHAPES:
-        best = (class_loss(priors, real, shape, None, n, 1000), priors.shapes[shape]["low_amp"])
-        for v in rng.uniform(0.0, 0.35, candidates // 2):
-            loss = class_loss(_with(priors, None, shape, {"low_amp": float(v)}), real, shape, None, n, 1000)
+        best = (class_loss(priors, real, shape, None, n, 1000, shape_judges), priors.shapes[shape]["low_amp"])
+        for v in rng.uniform(*LOW_AMP_RANGE[shape], candidates // 2):
+            trial = _with(priors, None, shape, {"low_amp": float(v)})
+            loss = class_loss(trial, real, shape, None, n, 1000, shape_judges)
             if loss < best[0]:
                 best = (loss, float(v))
         priors = _with(priors, None, shape, {"low_amp": round(best[1], 4)})
         log(f"shape {shape:9s} low_amp {best[1]:.3f}  loss {best[0]:.3f}")
     losses = {}
     for cls, ranges in SEARCH.items():
-        best_values, best_loss = {}, class_loss(priors, real, None, cls, n, 2000)
+        best_values, best_loss = {}, class_loss(priors, real, None, cls, n, 2000, margin_judges)
         for _ in range(candidates):
             values = {k: float(rng.uniform(*r)) for k, r in ranges.items()}
-            loss = class_loss(_with(priors, cls, None, values), real, None, cls, n, 2000)
+            loss = class_loss(_with(priors, cls, None, values), real, None, cls, n, 2000, margin_judges)
             if loss < best_loss:
                 best_values, best_loss = values, loss
         priors = _with(priors, cls, None, {k: round(v, 4) for k, v in best_values.items()})
