@@ -1,0 +1,421 @@
+"""Train the generator: v-prediction diffusion on cached lesion windows, EMA, resumable, DDP-ready.
+
+    bus-engine train --out out/train [--resume]            # one process
+    torchrun --nproc_per_node 2 -m engine.cli.main train --out out/train   # DDP (gloo on CPU, nccl on CUDA)
+
+Writes into --out: split.json (fixed, patient-grouped), log.csv, loss.png, checkpoint.pt (model,
+EMA, optimizer, step: `--resume` continues from it) and model/ (the EMA weights as a pipeline
+folder, fp16 safetensors + pipeline.json), plus summary.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.errors import DataError, InputError
+from engine.generator.data import Cache, build_cache, load_cache, load_or_make_split
+from engine.generator.schedulers import TRAINING_SCHEDULE, make_training_scheduler
+from engine.generator.unet import DenoiserConfig, GeneratorModel
+
+LOG_FIELDS = ("step", "epoch", "loss", "val_loss", "lr", "seconds", "samples_per_second")
+
+
+@dataclass
+class TrainConfig:
+    out: Path
+    data_root: Path | None = None
+    cache: Path | None = None  # default: ~/.cache/bus-studio/generator-windows-v1.npz
+    datasets: tuple[str, ...] = ("busi", "breast")
+    steps: int = 2000
+    minutes: float | None = None  # stop (and save) after this wall time, whatever `steps` says
+    batch: int = 32
+    lr: float = 3e-4
+    warmup: int = 100
+    ema_decay: float = 0.999
+    p_null: float = 0.1  # whole condition swapped for the null sequence (classifier-free guidance)
+    p_drop_text: float = 0.2
+    p_drop_attribute: float = 0.2
+    seed: int = 0
+    save_every: int = 200
+    val_every: int = 200
+    log_every: int = 10
+    resume: bool = False
+    threads: int | None = None
+    denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["denoiser"] = self.denoiser.to_dict()
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+def default_cache_path() -> Path:
+    return (
+        Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        / "bus-studio"
+        / "generator-windows-v1.npz"
+    )
+
+
+# ---------------------------------------------------------------------- distributed helpers
+def _dist_info() -> tuple[int, int, int]:
+    return (
+        int(os.environ.get("RANK", 0)),
+        int(os.environ.get("WORLD_SIZE", 1)),
+        int(os.environ.get("LOCAL_RANK", 0)),
+    )
+
+
+def _setup_distributed(device: torch.device) -> tuple[int, int]:
+    rank, world, local = _dist_info()
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch.distributed.init_process_group(backend)
+    return rank, world
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def parameter_digest(model: torch.nn.Module) -> str:
+    h = hashlib.sha1()
+    for name, p in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(p.detach().cpu().float().numpy().tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- batches
+class Batches:
+    """Seeded random batches from one split of the cache, with horizontal flips; rank-aware."""
+
+    def __init__(self, cache: Cache, ids: list[str], batch: int, seed: int, rank: int = 0, world: int = 1):
+        index = {sid: i for i, sid in enumerate(cache.ids())}
+        self.rows = np.array([index[i] for i in ids], np.int64)
+        if self.rows.size == 0:
+            raise DataError("the training split is empty")
+        self.cache, self.batch, self.seed, self.rank, self.world = cache, batch, seed, rank, world
+
+    def get(self, step: int, augment: bool = True) -> dict[str, torch.Tensor]:
+        # Each (step, rank) has its own stream: resuming at step k gives the same batches as never stopping.
+        rng = np.random.default_rng([self.seed, step, self.rank])
+        rows = self.rows[rng.integers(0, self.rows.size, self.batch)]
+        return self.take(rows, rng.random(self.batch) < 0.5 if augment else np.zeros(self.batch, bool))
+
+    def take(self, rows: np.ndarray, flips: np.ndarray) -> dict[str, torch.Tensor]:
+        c = self.cache
+        x = c.windows[rows][:, None].copy()
+        cond = c.conditions[rows].copy()
+        x[flips] = x[flips][..., ::-1]
+        cond[flips] = cond[flips][..., ::-1]
+        cap = c.caption_index[rows]
+        return {
+            "x": torch.from_numpy(np.ascontiguousarray(x)),
+            "conditions": torch.from_numpy(np.ascontiguousarray(cond)),
+            "tokens": torch.from_numpy(c.caption_tokens[cap]),
+            "token_mask": torch.from_numpy(c.caption_mask[cap]),
+            "attributes": {k: torch.from_numpy(v[rows]) for k, v in c.attributes.items()},
+        }
+
+
+def _sequence(
+    model: GeneratorModel, batch: dict, cfg: TrainConfig, gen: torch.Generator | None
+) -> torch.Tensor:
+    from engine.language.encoder import drop_attributes
+
+    conditioner = model.conditioner
+    b = batch["x"].shape[0]
+    token_mask = batch["token_mask"]
+    attributes = batch["attributes"]
+    if gen is not None:
+        keep_text = torch.rand(b, generator=gen) >= cfg.p_drop_text
+        token_mask = token_mask & keep_text[:, None]
+        attributes = drop_attributes(attributes, cfg.p_drop_attribute, gen)
+    seq = conditioner(batch["tokens"], attributes, token_mask)
+    if gen is not None:
+        null = torch.rand(b, generator=gen) < cfg.p_null
+        seq = torch.where(null[:, None, None], conditioner.null(b).to(seq.dtype), seq)
+    return seq
+
+
+def diffusion_loss(model, scheduler, batch, cfg, gen, device, timesteps=None, noise=None) -> torch.Tensor:
+    x0 = batch["x"].to(device)
+    conditions = batch["conditions"].to(device)
+    b = x0.shape[0]
+    if timesteps is None:
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=gen)
+    if noise is None:
+        noise = torch.randn(x0.shape, generator=gen)
+    timesteps, noise = timesteps.to(device), noise.to(device)
+    noisy = scheduler.add_noise(x0, noise, timesteps)
+    target = scheduler.get_velocity(x0, noise, timesteps)
+    seq = _sequence(model.module if hasattr(model, "module") else model, {**batch}, cfg, gen).to(device)
+    pred = model(noisy, conditions, timesteps, seq)
+    # The generation region is what gets pasted back: weight it most, keep some loss on the context.
+    weight = 0.2 + conditions[:, 2:3]
+    return ((pred.float() - target.float()) ** 2 * weight).sum() / weight.sum()
+
+
+@torch.no_grad()
+def validation_loss(model, scheduler, cache, ids, cfg, device, max_samples: int = 128) -> float:
+    """Loss on fixed timesteps and noise (seeded), no dropout: comparable across steps and runs."""
+    if not ids:
+        return float("nan")
+    batches = Batches(cache, ids[:max_samples], len(ids[:max_samples]), seed=12345)
+    batch = batches.take(batches.rows, np.zeros(batches.rows.size, bool))
+    gen = torch.Generator().manual_seed(12345)
+    n = batches.rows.size
+    t = torch.linspace(50, scheduler.config.num_train_timesteps - 50, n).long()
+    noise = torch.randn(batch["x"].shape, generator=gen)
+    model.eval()
+    loss = diffusion_loss(model, scheduler, batch, cfg, None, device, t, noise)
+    return float(loss)
+
+
+def _write_log_row(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+        if new:
+            w.writeheader()
+        w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
+
+
+def plot_losses(log_path: Path, out_png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = list(csv.DictReader(log_path.open()))
+    if not rows:
+        return
+    step = [int(r["step"]) for r in rows]
+    loss = [float(r["loss"]) for r in rows]
+    val = [(int(r["step"]), float(r["val_loss"])) for r in rows if r["val_loss"] not in ("", "nan")]
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.plot(step, loss, lw=0.8, label="train (weighted v-loss)")
+    if val:
+        ax.plot(*zip(*val, strict=True), "o-", label="validation (fixed t, noise)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, out_png)
+
+
+def _progress(
+    step: int, total: int, loss: float, started: float, first_step: int, deadline: float | None
+) -> str:
+    done = step - first_step
+    elapsed = time.time() - started
+    rate = done / elapsed if elapsed > 0 else 0.0
+    eta = (total - step) / rate if rate > 0 else float("inf")
+    if deadline is not None:
+        eta = min(eta, max(deadline - time.time(), 0.0))
+    width = 24
+    filled = int(width * step / max(total, 1))
+    eta_txt = "?" if math.isinf(eta) else time.strftime("%H:%M:%S", time.gmtime(eta))
+    return f"[{'#' * filled}{'.' * (width - filled)}] step {step}/{total} loss {loss:.4f} {rate:.2f} it/s ETA {eta_txt}"
+
+
+def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
+    """Train (or resume) and save the EMA model; returns the summary (also written to summary.json)."""
+    from engine.generator.pipeline import BusTumorPipeline
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rank, world = _setup_distributed(device)
+    if device.type == "cuda":
+        device = torch.device("cuda", _dist_info()[2])
+        torch.cuda.set_device(device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    is_main = rank == 0
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache_path = Path(cfg.cache or default_cache_path())
+    if not cache_path.exists():
+        if not is_main:
+            raise DataError("the training cache must be built by rank 0 before a distributed run")
+        if cfg.data_root is None:
+            raise InputError("no training cache and no --data folder to build it from")
+        if text_encoder is None:
+            from engine.language.encoder import TextEncoder
+
+            text_encoder = TextEncoder()
+        log(f"building the training cache {cache_path} from {cfg.data_root}")
+        build_cache(Path(cfg.data_root), cache_path, text_encoder, cfg.datasets, progress=log)
+    cache = load_cache(cache_path)
+    split = load_or_make_split(out / "split.json", cache.meta)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    model = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
+    ema = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    scheduler = make_training_scheduler()
+    step, elapsed_before = 0, 0.0
+    ckpt_path = out / "checkpoint.pt"
+    log_path = out / "log.csv"
+    if cfg.resume:
+        if not ckpt_path.is_file():
+            raise InputError(f"--resume: no checkpoint at {ckpt_path}")
+        state = torch.load(ckpt_path, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, elapsed_before = int(state["step"]), float(state.get("seconds", 0.0))
+        log(f"resumed from {ckpt_path} at step {step}")
+    elif is_main and log_path.exists():
+        log_path.unlink()  # a fresh run starts a fresh log
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None
+        )
+    batches = Batches(cache, split["train"], cfg.batch, cfg.seed, rank, world)
+    amp = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda"
+        else torch.autocast("cpu", enabled=False)
+    )
+    started = time.time()
+    deadline = started + cfg.minutes * 60 if cfg.minutes else None
+    first_step = step
+    epoch_size = max(len(split["train"]) // (cfg.batch * world), 1)
+    summary: dict = {}
+
+    def save_checkpoint():
+        if is_main:
+            _atomic_torch_save(
+                {
+                    "model": model.state_dict(),
+                    "ema": ema.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                    "seconds": elapsed_before + time.time() - started,
+                    "config": cfg.to_dict(),
+                },
+                ckpt_path,
+            )
+
+    while step < cfg.steps and not (deadline and time.time() >= deadline):
+        model.train()
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
+        lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup, 1))
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        t0 = time.time()
+        with amp:
+            loss = diffusion_loss(net, scheduler, batches.get(step), cfg, gen, device)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
+                pe.lerp_(pm, 1.0 - decay)
+        loss_value = float(loss.detach())
+        if world > 1:
+            t = torch.tensor([loss_value], device=device)
+            torch.distributed.all_reduce(t)
+            loss_value = float(t) / world
+        row = None
+        if is_main and (step % cfg.log_every == 0 or step == cfg.steps):
+            dt = time.time() - t0
+            row = {
+                "step": step,
+                "epoch": round(step / epoch_size, 3),
+                "loss": round(loss_value, 6),
+                "lr": lr,
+                "seconds": round(elapsed_before + time.time() - started, 1),
+                "samples_per_second": round(cfg.batch * world / max(dt, 1e-9), 2),
+            }
+        if is_main and step % cfg.val_every == 0:
+            row = row or {
+                "step": step,
+                "epoch": round(step / epoch_size, 3),
+                "loss": round(loss_value, 6),
+                "lr": lr,
+            }
+            row["val_loss"] = round(
+                validation_loss(ema, scheduler, cache, split["validation"], cfg, device), 6
+            )
+        if row is not None:
+            _write_log_row(log_path, row)
+            log(_progress(step, cfg.steps, loss_value, started, first_step, deadline))
+        if step % cfg.save_every == 0:
+            save_checkpoint()
+    save_checkpoint()
+    digests = [parameter_digest(model)]
+    if world > 1:
+        gathered = [None] * world
+        torch.distributed.all_gather_object(gathered, digests[0])
+        digests = gathered
+    if is_main:
+        wall = elapsed_before + time.time() - started
+        val = validation_loss(ema, scheduler, cache, split["validation"], cfg, device)
+        sources: dict[str, int] = {}
+        for m in cache.meta:
+            sources[m["caption_source"]] = sources.get(m["caption_source"], 0) + 1
+        summary = {
+            "steps": step,
+            "batch": cfg.batch,
+            "world_size": world,
+            "wall_seconds": round(wall, 1),
+            "final_val_loss_ema": round(val, 6),
+            "device": str(device) if device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
+            "torch": torch.__version__,
+            "samples": {k: len(v) for k, v in split.items()},
+            "caption_sources": sources,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "rank_parameter_digests": digests,
+            "config": cfg.to_dict(),
+            "schedule": TRAINING_SCHEDULE,
+        }
+        info = {
+            k: summary[k]
+            for k in ("steps", "batch", "wall_seconds", "final_val_loss_ema", "device", "samples")
+        }
+        BusTumorPipeline(ema, info=info).save_pretrained(out / "model")
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        if log_path.exists():
+            plot_losses(log_path, out / "loss.png")
+        log(f"saved the EMA model to {out / 'model'} after {step} steps ({wall / 60:.1f} min)")
+    if world > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return summary
+
+
+def main(argv=None) -> int:  # pragma: no cover - `bus-engine train` is the entry point
+    from engine.cli.main import main as cli_main
+
+    return cli_main(["train", *(argv if argv is not None else sys.argv[1:])])
