@@ -25,6 +25,58 @@ def _to_uint8(arr: np.ndarray, bits: int, signed: bool = False) -> np.ndarray:
     return np.clip(a >> (bits - 8), 0, 255).astype(np.uint8)
 
 
+def _stored_range(ds: Dataset, bits: int, signed: bool) -> tuple[float, float]:
+    """The range of values after the Modality LUT (rescale), as PS3.3 C.11.2.1.2 windows it."""
+    lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    slope, intercept = ds.get("RescaleSlope"), ds.get("RescaleIntercept")
+    if slope is not None and intercept is not None:
+        ends = (lo * float(slope) + float(intercept), hi * float(slope) + float(intercept))
+        lo, hi = min(ends), max(ends)
+    return float(lo), float(hi)
+
+
+def _window(ds: Dataset) -> tuple[float, float] | None:
+    """The first Window Center/Width pair, or None when absent or unusable (width < 1)."""
+    try:
+        center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+        if center is None or width is None or center == "" or width == "":
+            return None
+        center = float(center[0] if getattr(ds["WindowCenter"], "VM", 1) > 1 else center)
+        width = float(width[0] if getattr(ds["WindowWidth"], "VM", 1) > 1 else width)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (center, width) if width >= 1 else None
+
+
+def grayscale_to_uint8(arr: np.ndarray, ds: Dataset, bits: int, signed: bool) -> np.ndarray:
+    """A grayscale frame of up to 16 bits as the 8-bit display frame (before MONOCHROME1 inversion).
+
+    8 bits pass unchanged. Above 8 bits: the Modality LUT (rescale) first, then the first Window
+    Center/Width through pydicom's windowing (LINEAR, LINEAR_EXACT or SIGMOID, as VOI LUT Function
+    says) when the file gives one, else the full range of Bits Stored, mapped onto 0..255.
+    """
+    if bits <= 8:
+        return _to_uint8(arr, bits, signed)
+    from pydicom.pixels import apply_modality_lut, apply_windowing
+
+    values = arr
+    if ds.get("RescaleSlope") is not None and ds.get("RescaleIntercept") is not None:
+        values = apply_modality_lut(arr, ds)
+    lo, hi = _stored_range(ds, bits, signed)
+    window = _window(ds)
+    if window is not None:
+        windowed = Dataset()
+        for keyword in ("VOILUTFunction", "RescaleSlope", "RescaleIntercept"):
+            if keyword in ds:
+                setattr(windowed, keyword, ds[keyword].value)
+        windowed.WindowCenter, windowed.WindowWidth = window
+        windowed.BitsStored, windowed.PixelRepresentation = bits, int(signed)
+        windowed.PhotometricInterpretation = "MONOCHROME2"  # MONOCHROME1 is inverted by the caller
+        values = apply_windowing(values.astype(np.float64), windowed)  # output spans lo..hi
+    scaled = (np.asarray(values, np.float64) - lo) * (255.0 / (hi - lo))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
 def luma(rgb: np.ndarray) -> np.ndarray:
     """uint8 HxWx3 RGB -> uint8 HxW gray (BT.601 weights, rounded)."""
     r, g, b = (rgb[..., i].astype(np.uint32) for i in range(3))
@@ -57,17 +109,7 @@ def display_frames(arr: np.ndarray, photometric: str, ds: Dataset) -> tuple[np.n
         return luma(rgb), np.ascontiguousarray(rgb)
     if arr.ndim != 2:
         raise ValueError(f"unexpected decoded shape {arr.shape} for {photometric}")
-    gray = arr
-    if "WindowCenter" in ds and bits > 8:
-        from pydicom.pixels import apply_voi_lut
-
-        voi = apply_voi_lut(arr.astype(np.float64), ds)
-        lo, hi = float(voi.min()), float(voi.max())
-        gray = (
-            np.zeros(arr.shape, np.uint8) if hi <= lo else ((voi - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-        )
-    else:
-        gray = _to_uint8(arr, bits, signed)
+    gray = grayscale_to_uint8(arr, ds, bits, signed)
     if photometric == "MONOCHROME1":
         gray = 255 - gray
     return np.ascontiguousarray(gray), None
