@@ -1,0 +1,104 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.cli.main import main as cli_main
+from engine.errors import InputError, ModelError
+from engine.language import LesionDescription, Margin
+from engine.language.classifier import balanced_accuracy, confusion_matrix, fit_logistic
+from engine.language.features import lesion_features
+from engine.language.measure import TASK_FEATURES, DescribeModel, load_describe_model, measure
+from engine.language.validation import Sample, cross_validate, grouped_folds, write_report
+
+
+def _phantom(below: int, ellipse=(40, 25), lesion_gray=20, seed=0):
+    """Speckled tissue (gray ~120) with an elliptic lesion; the band below it has gray `below`."""
+    rng = np.random.default_rng(seed)
+    img = rng.rayleigh(120 / 1.25, (300, 300))
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, (150, 110), ellipse, 0, 0, 360, 1, -1)
+    mask = mask.astype(bool)
+    ys, xs = np.nonzero(mask)
+    img[ys.max() + 1 :, xs.min() + 5 : xs.max() - 5] *= below / 120
+    img[mask] = rng.rayleigh(lesion_gray / 1.25, mask.sum())
+    return np.clip(img, 0, 255).astype(np.uint8), mask
+
+
+def test_features_see_dark_lesions_and_what_lies_below():
+    shadow = lesion_features(*_phantom(below=40))
+    enhanced = lesion_features(*_phantom(below=200))
+    assert shadow["echo_log_ratio"] < -1.0 and shadow["echo_dark_fraction"] > 0.5
+    assert shadow["posterior_near"] < -0.5 < 0.3 < enhanced["posterior_near"]
+    assert enhanced["shape_width_height"] > 0.3  # log(width/height) of a 80 x 50 ellipse
+    with pytest.raises(InputError, match="same size"):
+        lesion_features(np.zeros((10, 10), np.uint8), np.zeros((10, 11), bool))
+
+
+def test_logistic_model_fits_round_trips_and_balances_classes():
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(0, 1, (90, 3)), rng.normal(0, 1, (10, 3)) + [3, 0, 0]])
+    y = ["common"] * 90 + ["rare"] * 10
+    model = fit_logistic(x, y, ["a", "b", "c"], l2=1.0)
+    pred = model.predict(x)
+    assert balanced_accuracy(y, pred) > 0.9
+    assert pred.count("rare") >= 9  # class balance: the rare class is not swallowed
+    back = type(model).from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.allclose(back.predict_proba(x), model.predict_proba(x))
+    assert confusion_matrix(["a", "b", "b"], ["a", "a", "b"], ["a", "b"]).tolist() == [[1, 0], [1, 1]]
+    assert balanced_accuracy(["a", "b", "b"], ["a", "a", "b"]) == pytest.approx(0.75)
+
+
+def test_cross_validation_is_patient_grouped_and_reports_every_task(tmp_path):
+    groups = [f"p{i // 2}" for i in range(60)]  # two images per patient
+    folds = grouped_folds(groups, 5, seed=0)
+    for g in set(groups):
+        assert len({f for f, h in zip(folds, groups, strict=True) if h == g}) == 1
+    rng = np.random.default_rng(1)
+    names = ["shape_a", "margin_a", "echo_a", "posterior_a"]
+    shapes, posts = ["oval", "round", "irregular"], ["no posterior features", "enhancement", "shadowing"]
+    samples = []
+    for i, g in enumerate(groups):
+        k = i % 3
+        desc = LesionDescription(shape=shapes[k], margin=Margin(k < 2, set() if k < 2 else {"indistinct"}),
+                                 echo_pattern="hypoechoic" if k else "isoechoic", posterior_features=posts[k])  # fmt: skip
+        samples.append(Sample(f"c{i}", g, {n: k + rng.normal(0, 0.3) for n in names}, desc))
+    results = {r.task: r for r in cross_validate(samples, folds=3)}
+    assert set(results) == set(TASK_FEATURES)
+    assert results["shape"].balanced_accuracy > 0.9 and results["shape"].chance == pytest.approx(1 / 3)
+    assert results["shape"].confusion.sum() == 60
+    paths = write_report(list(results.values()), tmp_path)
+    assert "| shape | 3 | 60 |" in paths[0].read_text() and paths[2].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_measure_with_the_shipped_model():
+    model = load_describe_model()
+    assert set(model.models) == set(TASK_FEATURES)
+    img, mask = _phantom(below=40, ellipse=(40, 25))
+    desc, conf = measure(img, mask, mm_per_pixel=0.1)
+    assert desc.orientation.value == "parallel" and desc.echo_pattern.value in ("hypoechoic", "anechoic")
+    assert desc.size_mm == pytest.approx(8.1, abs=0.3) and desc.perpendicular_mm == pytest.approx(
+        5.1, abs=0.3
+    )
+    assert all(0 < v <= 1 for v in conf.values()) and {"shape", "margin", "echo_pattern"} <= set(conf)
+    tall, _ = measure(*_phantom(below=120, ellipse=(20, 40)))
+    assert tall.orientation.value == "not parallel" and tall.size_mm is None
+    with pytest.raises(InputError, match="uint8"):
+        measure(img.astype(float), mask)
+
+
+def test_missing_or_foreign_model_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        load_describe_model(tmp_path / "none.json")
+    with pytest.raises(ModelError, match="format"):
+        DescribeModel.from_dict({"format": "other"})
+
+
+def test_describe_command_on_a_breast_case(breast_dir, capsys):
+    case = breast_dir / "case002.png"
+    assert cli_main(["describe", str(case), str(breast_dir / "case002_tumor.png"), "--mm-per-pixel", "0.0646",
+                     "--json"]) == 0  # fmt: skip
+    out = json.loads(capsys.readouterr().out)
+    d = LesionDescription.from_dict(out["description"])
+    assert d.size_mm is not None and 3 < d.size_mm < 30 and out["sentence"].endswith("mm")
