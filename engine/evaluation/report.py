@@ -128,7 +128,7 @@ def _bars(results: dict, path: Path) -> Path:
                 x + (i - (len(arms) - 1) / 2) * width,
                 v,
                 width,
-                yerr=np.nan_to_num(err),
+                yerr=np.clip(np.nan_to_num(err), 0, None),
                 capsize=2,
                 label=ARM_TITLES[arm],
             )
