@@ -14,9 +14,16 @@ from pathlib import Path
 # releases know it. We keep the attribute: marking synthetic images is the point of the product.
 # The "not present in standard DICOM IOD" warning is the same finding (its summary line).
 ACCEPTED_ERRORS = ("(0x0008,0x001c)",)
+#
+# Laterality (0020,0060) is Type 2C for a paired body part and "is only permitted to be empty when
+# actually unknown": when neither the source nor the user says which breast, the writer leaves it
+# empty, truthfully, and dciodvfy warns that emptiness is allowed only in that case (it is that case;
+# inventing L or R would be false, and Image Laterality U would claim an unpaired body part).
+LATERALITY_UNKNOWN = "have a value if a paired body part - attribute <Laterality>"
 ACCEPTED_WARNINGS = (
     "(0x0008,0x001c)",
     "Dicom dataset contains attributes not present in standard DICOM IOD",
+    LATERALITY_UNKNOWN,
 )
 
 

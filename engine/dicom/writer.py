@@ -139,8 +139,9 @@ class USImage(Dataset):
             )
         if lossy_image_compression not in ("00", "01"):
             _fail("Lossy Image Compression must be 00 or 01", "LossyImageCompression")
-        if laterality not in (None, "", "L", "R", "B", "U"):
-            _fail(f"Laterality must be L, R, B or U, not {laterality!r}", "Laterality")
+        if laterality not in (None, "", "L", "R", "B"):
+            # U means "unpaired" in DICOM, never "unknown"; the breast is paired.
+            _fail(f"Laterality must be L, R, B or None (unknown), not {laterality!r}", "Laterality")
         multi = len(frames) > 1
         if multi and not (frame_time_ms and frame_time_ms > 0):
             _fail("a multi-frame US image needs a positive frame time (ms)", "FrameTime")
@@ -172,8 +173,13 @@ class USImage(Dataset):
         self.StudyID = study_id
         self.SeriesNumber = series_number
         self.InstanceNumber = instance_number
-        # General Series: Laterality is Type 2C for paired body parts (the breast): empty if unknown.
-        self.Laterality = laterality or ""
+        # General Series Laterality is Type 2C for a paired body part (the breast), enumerated R or L,
+        # and empty only when actually unknown (dciodvfy warns; accepted in engine.dicom.validate).
+        # Both breasts in one image: Image Laterality B, which satisfies the condition instead.
+        if laterality == "B":
+            self.ImageLaterality = "B"
+        else:
+            self.Laterality = laterality or ""
         if body_part_examined:
             self.BodyPartExamined = body_part_examined
         self.PatientOrientation = ""
@@ -509,6 +515,8 @@ def write_synthetic_study(
     source_ref.SOPInstanceUID = header.get("SOPInstanceUID") or _hash_uid(uid_root, source.path, "source")
     regions = [r.to_item() for r in source.calibration.regions]
     lat = laterality if laterality is not None else (source.info.laterality or None)
+    if lat == "U":  # a source that says "unpaired" about a breast: we do not know the side
+        lat = None
     image = USImage(
         frames,
         study_instance_uid=study_uid,

@@ -1,5 +1,7 @@
 """Round trip: read, synthesize a dummy change, write image + SEG + SR, read back, check everything."""
 
+import subprocess
+
 import numpy as np
 import pydicom
 import pytest
@@ -7,6 +9,8 @@ from pydicom.sr.codedict import codes
 
 from engine import __version__
 from engine.dicom import open_study
+from engine.dicom.fileio import write_dataset
+from engine.dicom.validate import LATERALITY_UNKNOWN, dciodvfy_path
 from engine.dicom.writer import USImage, write_synthetic_study
 from engine.errors import DicomError
 from tests.dciodvfy import dciodvfy
@@ -155,5 +159,28 @@ def test_us_image_builder_refuses_invalid_input():
         USImage([np.zeros((4, 4), np.uint8)] * 2, **ok)
     with pytest.raises(DicomError, match="Laterality"):
         USImage([np.zeros((4, 4), np.uint8)], laterality="left", **ok)
+    with pytest.raises(DicomError, match="Laterality"):
+        USImage([np.zeros((4, 4), np.uint8)], laterality="U", **ok)  # U is "unpaired", not unknown
     with pytest.raises(DicomError, match="not a valid UID"):
         USImage([np.zeros((4, 4), np.uint8)], **{**ok, "sop_instance_uid": "1.02.x"})
+
+
+@pytest.mark.parametrize("laterality", [None, "B", "R"])
+def test_laterality_known_both_or_unknown(laterality, tmp_path):
+    ids = dict(study_instance_uid="1.2.3", series_instance_uid="1.2.4", sop_instance_uid="1.2.5")
+    ids.update(patient_id="P1", study_date="20260101", study_time="120000", study_id="1")
+    image = USImage([np.zeros((8, 8), np.uint8)], laterality=laterality, **ids)
+    path = write_dataset(tmp_path / "lat.dcm", image)
+    ds = pydicom.dcmread(path)
+    if laterality is None:  # unknown: empty, as Type 2C allows only in this case
+        assert ds.Laterality == "" and "ImageLaterality" not in ds
+    elif laterality == "B":  # both breasts: Image Laterality; Laterality (R or L only) absent
+        assert ds.ImageLaterality == "B" and "Laterality" not in ds
+    else:
+        assert ds.Laterality == "R"
+    assert open_study(path).info.laterality == (laterality or "")
+    errors, warnings = dciodvfy(path)
+    assert errors == [] and warnings == []
+    # The accepted Laterality warning is raised for the unknown case, and only then.
+    raw = subprocess.run([dciodvfy_path(), str(path)], capture_output=True, text=True, check=False)
+    assert (LATERALITY_UNKNOWN in raw.stdout + raw.stderr) == (laterality is None)
