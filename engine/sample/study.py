@@ -10,12 +10,11 @@ import hashlib
 import sys
 from pathlib import Path
 
-import numpy as np
-import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, UltrasoundImageStorage
+from pydicom.dataset import Dataset
 
 from engine import __version__
+from engine.dicom.fileio import write_dataset
+from engine.dicom.writer import USImage
 from engine.sample.phantom import PhantomGeometry, simulate_frame
 from engine.settings import sample_study_path
 
@@ -48,71 +47,47 @@ def _region(g: PhantomGeometry) -> Dataset:
 
 
 def build_sample_dataset(seed: int = PHANTOM_SEED) -> Dataset:
+    """The phantom as a US Image through engine.dicom's builder (which validates it)."""
     g = PhantomGeometry()
     frame = simulate_frame(seed, g)
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = UltrasoundImageStorage
-    meta.MediaStorageSOPInstanceUID = _stable_uid(f"sop/{seed}")
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    meta.ImplementationClassUID = _UID_PREFIX + "1"
-    meta.ImplementationVersionName = f"BUSSTUDIO_{__version__}"[:16]
-
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SpecificCharacterSet = "ISO_IR 100"
-    ds.SOPClassUID = UltrasoundImageStorage
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.ImageType = ["DERIVED", "PRIMARY"]
-    ds.SyntheticData = "YES"  # a simulation, never an acquired image
-    ds.StudyDate = ds.SeriesDate = ds.ContentDate = "20251130"
-    ds.StudyTime = ds.SeriesTime = ds.ContentTime = "120000"
-    ds.AccessionNumber = ""
-    ds.Modality = "US"
-    ds.Manufacturer = "BUS Studio"
-    ds.ManufacturerModelName = "Breast phantom simulator"
-    ds.SoftwareVersions = __version__
-    ds.InstitutionName = ""
-    ds.ReferringPhysicianName = ""
-    ds.StudyDescription = "Simulated breast ultrasound phantom"
-    ds.SeriesDescription = "Simulated B-mode, left breast"
-    ds.PatientName = "PHANTOM^BREAST"
-    ds.PatientID = "BUS-PHANTOM-001"
-    ds.PatientBirthDate = ""
-    ds.PatientSex = "F"
-    ds.BodyPartExamined = "BREAST"
-    ds.StudyInstanceUID = _stable_uid(f"study/{seed}")
-    ds.SeriesInstanceUID = _stable_uid(f"series/{seed}")
-    ds.StudyID = "1"
-    ds.SeriesNumber = 1
-    ds.InstanceNumber = 1
-    ds.Laterality = "L"
-    ds.PatientOrientation = ""
-    ds.BurnedInAnnotation = "YES"  # probe, frequency and depth scale are written into the pixels
-    ds.LossyImageCompression = "00"
-    ds.DerivationDescription = (
-        f"Simulated by BUS Studio {__version__} (engine.sample.phantom, seed {seed}): "
-        "speckle from a scatterer field with skin, fat, glandular and muscle layers"
+    return USImage(
+        [frame],
+        study_instance_uid=_stable_uid(f"study/{seed}"),
+        series_instance_uid=_stable_uid(f"series/{seed}"),
+        sop_instance_uid=_stable_uid(f"sop/{seed}"),
+        patient_name="PHANTOM^BREAST",
+        patient_id="BUS-PHANTOM-001",
+        patient_sex="F",
+        study_date="20251130",
+        study_time="120000",
+        study_id="1",
+        manufacturer="BUS Studio",
+        image_type=("DERIVED", "PRIMARY"),
+        synthetic_data=True,  # a simulation, never an acquired image
+        burned_in_annotation="YES",  # probe, frequency and depth scale are written into the pixels
+        lossy_image_compression="00",
+        laterality="L",
+        ultrasound_regions=[_region(g)],
+        optional={
+            "SeriesDate": "20251130",
+            "ContentDate": "20251130",
+            "SeriesTime": "120000",
+            "ContentTime": "120000",
+            "ManufacturerModelName": "Breast phantom simulator",
+            "SoftwareVersions": __version__,
+            "InstitutionName": "",
+            "StudyDescription": "Simulated breast ultrasound phantom",
+            "SeriesDescription": "Simulated B-mode, left breast",
+            "DerivationDescription": (
+                f"Simulated by BUS Studio {__version__} (engine.sample.phantom, seed {seed}): "
+                "speckle from a scatterer field with skin, fat, glandular and muscle layers"
+            ),
+        },
     )
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows, ds.Columns = frame.shape
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    ds.SequenceOfUltrasoundRegions = [_region(g)]
-    ds.PixelData = np.ascontiguousarray(frame).tobytes()
-    return ds
 
 
 def write_sample_study(path: Path | None = None, seed: int = PHANTOM_SEED) -> Path:
-    path = Path(path or sample_study_path())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds = build_sample_dataset(seed)
-    tmp = path.with_name(path.name + ".part")
-    pydicom.dcmwrite(tmp, ds, enforce_file_format=True)
-    tmp.replace(path)
-    return path
+    return write_dataset(path or sample_study_path(), build_sample_dataset(seed))
 
 
 if __name__ == "__main__":
