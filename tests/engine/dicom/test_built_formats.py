@@ -14,6 +14,7 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ImplicitVRLittleEndian,
     JPEGBaseline8Bit,
+    JPEGLSNearLossless,
     RLELossless,
     UltrasoundMultiFrameImageStorage,
 )
@@ -153,3 +154,50 @@ def test_uid_remapping_is_consistent_across_a_study(dicom_dir):
     assert da.SOPClassUID == a.SOPClassUID  # DICOM-defined UIDs stay
     assert da.PatientIdentityRemoved == "YES" and da.get("PatientID") == db.get("PatientID")
     assert UIDMap("1.2.3.")(a.StudyInstanceUID) != UIDMap("1.2.3.")(a.StudyInstanceUID)  # secret per export
+
+
+def test_segmented_16_bit_palette(tmp_path):
+    """PALETTE COLOR with segmented LUTs: a linear ramp, a discrete table, a falling ramp."""
+    index = np.arange(256, dtype=np.uint8)[None].repeat(8, 0)
+    ds = build_sample_dataset()
+    del ds.SequenceOfUltrasoundRegions
+    ds.Rows, ds.Columns = index.shape
+    ds.PhotometricInterpretation = "PALETTE COLOR"
+    ds.PixelData = index.tobytes()
+    green = [(i * 37 % 256) * 257 for i in range(256)]
+    segments = {
+        "Red": [0, 1, 0, 1, 255, 65535],  # discrete 0, then linear up to 65535 over 255 entries
+        "Green": [0, 256, *green],  # one discrete segment of every entry
+        "Blue": [0, 1, 65535, 1, 255, 0],  # linear down
+    }
+    for colour, data in segments.items():
+        setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        setattr(ds, f"Segmented{colour}PaletteColorLookupTableData", np.asarray(data, "<u2").tobytes())
+    frame = open_study(_save(ds, tmp_path / "seg.dcm")).frame(0)
+    i = np.arange(256)
+    assert np.array_equal(frame.color[0, :, 0], i)
+    assert np.array_equal(frame.color[0, :, 1], i * 37 % 256)
+    assert np.array_equal(frame.color[0, :, 2], 255 - i)
+    assert np.array_equal(frame.gray, luma(frame.color))
+
+
+def test_rgb_planar_configuration_1_uncompressed(tmp_path):
+    (rgb,) = _colour_frames(1)
+    ds = build_sample_dataset()
+    del ds.SequenceOfUltrasoundRegions
+    ds.Rows, ds.Columns = rgb.shape[:2]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 1
+    ds.PixelData = np.ascontiguousarray(rgb.transpose(2, 0, 1)).tobytes()  # RRR..GGG..BBB..
+    frame = open_study(_save(ds, tmp_path / "planar.dcm")).frame(0)
+    assert np.array_equal(frame.color, rgb)
+
+
+def test_jpeg_ls_near_lossless(tmp_path):
+    ds = build_sample_dataset()
+    pixels = ds.pixel_array
+    ds.compress(JPEGLSNearLossless, pixels, jls_error=2)
+    ds.LossyImageCompression = "01"
+    study = open_study(_save(ds, tmp_path / "nl.dcm"))
+    assert study.transfer_syntax == JPEGLSNearLossless
+    diff = np.abs(study.frame(0).gray.astype(int) - pixels)
+    assert diff.max() <= 2 and diff.any()  # near-lossless: within the error bound, not identical
