@@ -7,7 +7,8 @@ Public API (other rooms call these):
   StudyInfo                                               patient, study, series, equipment, laterality
   inspect_path(path, decode=None) -> list[dict]           what `bus-engine inspect` prints
   write_synthetic_study(...) -> SyntheticStudyPaths       US image + SEG + SR (engine.dicom.writer)
-  deidentify(ds, uid_map, ...)                            PS3.15 basic profile (engine.dicom.deid)
+  deidentify(ds, uid_map, pixels_cleaned=False)           PS3.15 Basic Profile, all of Table E.1-1
+  UIDMap(uid_root, secret=None), profile_action(tag)      (engine.dicom.deid)
 """
 
 from __future__ import annotations
