@@ -46,6 +46,11 @@ def resolve_dataset(spec: str) -> DatasetIndex:
     raise DataError(f"dataset {spec!r} is neither a folder nor one of: {', '.join(KNOWN)}")
 
 
+def dataset_name(index: DatasetIndex) -> str:
+    """The format's name for public sets ('busi'); a generic folder goes by its folder's name."""
+    return Path(index.root).name if index.name == "folder" else index.name
+
+
 def _progress(enabled: bool, desc: str):
     if not enabled:
         return None
@@ -126,14 +131,17 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
     lesions = _limited(train_index.lesion_cases(), cfg.limit)
     train_cases, heldout = group_split(lesions, cfg.test_fraction, cfg.split_seed)
     log(
-        f"train {train_index.name}: {len(train_cases)} images for training, {len(heldout)} held out "
+        f"train {dataset_name(train_index)}: {len(train_cases)} images for training, {len(heldout)} held out "
         f"({len({c.patient_id for c in heldout})} patients)"
     )
-    train_set = load_cases(train_index.name, train_cases, cfg.size, _progress(progress, "read train"))
-    tests = {f"{train_index.name} (held-out)": load_cases("held-out", heldout, cfg.size)}
+    train_set = load_cases(
+        dataset_name(train_index), train_cases, cfg.size, _progress(progress, "read train")
+    )
+    tests = {f"{dataset_name(train_index)} (held-out)": load_cases("held-out", heldout, cfg.size)}
     for spec in cfg.test:
         index = resolve_dataset(spec)
-        name = index.name if index.name not in tests else f"{index.name} ({spec})"
+        name = dataset_name(index)
+        name = name if name not in tests else f"{name} ({spec})"
         cases = _limited(index.lesion_cases(), cfg.limit)
         if not cases:
             raise DataError(f"test dataset {spec!r} has no lesion images")
@@ -191,7 +199,7 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
         "config": cfg.to_dict(),
         "datasets": {
             "train": {
-                "name": train_index.name,
+                "name": dataset_name(train_index),
                 "root": str(train_index.root),
                 "images": len(train_cases),
                 "skipped": len(train_index.skipped),

@@ -45,8 +45,6 @@ from engine.language.lexicon import (
 
 GENERATORS = ("diffusion", "physics")
 GENERATOR_ISSUE = "The text- and mask-guided diffusion generator"
-# BUSI does not give a pixel size; its frames are about 500 px across a 40-50 mm linear probe.
-ASSUMED_MM_PER_PIXEL = 0.09
 NOT_PARALLEL_MALIGNANT = 0.5
 ECHO = {
     "benign": {
@@ -152,10 +150,11 @@ def _load_generator(method: str, model_dir: Path | None):
     return draw
 
 
-def _canvas(case: Case, canvas_px: int) -> tuple[np.ndarray, float]:
-    """The canvas frame at most `canvas_px` on its longer side, and its pixel size in mm."""
+def _canvas(case: Case, canvas_px: int, assumed_mm: float) -> tuple[np.ndarray, float]:
+    """The canvas frame at most `canvas_px` on its longer side, and its pixel size in mm (BUSI gives
+    none: the generator's assumption for uncalibrated frames is used)."""
     gray = read_gray(case.image_path)
-    mm = case.mm_per_pixel or ASSUMED_MM_PER_PIXEL
+    mm = case.mm_per_pixel or assumed_mm
     scale = min(1.0, canvas_px / max(gray.shape))
     if scale < 1.0:
         gray = cv2.resize(
@@ -163,22 +162,6 @@ def _canvas(case: Case, canvas_px: int) -> tuple[np.ndarray, float]:
         )
         mm /= scale
     return gray, mm
-
-
-def _place(description, seed, mm, shape, priors, rng, tries: int = 20):
-    """A generated mask fully inside the frame, below the skin (upper 20 %), not over the edges."""
-    from engine.masks import generator as masks
-
-    h, w = shape
-    for attempt in range(tries):
-        center = (float(rng.uniform(0.25, 0.75) * w), float(rng.uniform(0.35, 0.65) * h))
-        gm = masks.generate_mask(description, seed + 7919 * attempt, mm, shape, center, priors)
-        ys, xs = np.nonzero(gm.mask)
-        if ys.min() > 0.2 * h and ys.max() < h - 2 and xs.min() > 1 and xs.max() < w - 2:
-            return gm
-    raise InputError(
-        f"no placement of a {description.size_mm or 'prior-sized'} mm lesion fits a {w}x{h} frame"
-    )
 
 
 def build_synthetic_set(
@@ -197,6 +180,12 @@ def build_synthetic_set(
     if not canvases:
         raise InputError("no lesion-free canvas frames (e.g. BUSI normal/) to draw synthetic tumors into")
     draw = _load_generator(method, model_dir)
+    from engine.parts import require
+
+    # the same placement as the main job: inside the lit tissue, below the skin line
+    job = require(
+        "engine.generator.job", "the main job's lesion placement (engine.generator.job)", GENERATOR_ISSUE
+    )
     from engine.masks.priors import load_priors
 
     priors = load_priors()
@@ -206,7 +195,7 @@ def build_synthetic_set(
     for i in progress(range(n)) if progress else range(n):
         label = ("benign", "malignant")[i % 2]
         case = canvases[order[i % len(canvases)]]
-        frame, mm = _canvas(case, canvas_px)
+        frame, mm = _canvas(case, canvas_px, job.ASSUMED_MM_PER_PIXEL)
         item_seed = int(seed) * 1_000_003 + i
         item_rng = np.random.default_rng(item_seed)
         request = sample_description(label, priors, item_rng)
@@ -216,8 +205,9 @@ def build_synthetic_set(
             float(np.exp(item_rng.normal(priors.size_mm["log_mean"], priors.size_mm["log_sd"]))), max_mm
         )
         request = LesionDescription.from_dict({**request.to_dict(), "size_mm": size})
-        gm = _place(request, item_seed, mm, frame.shape, priors, item_rng)
+        gm, placement = job.place_mask(request, item_seed, mm, frame, None)
         pixels, record = draw(frame, gm.mask, gm.description, item_seed, gm.soft)
+        record = {**record, "placement": placement}
         out.append(
             SyntheticImage(
                 f"synthetic_{i:05d}",
