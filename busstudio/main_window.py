@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.view = ImageView(self.image, self)
         self.overlay = AnnotationOverlay(self.annotations, self.measurements)
         self.view.scene().addItem(self.overlay)
+        self.view.zoom_changed.connect(self.overlay.set_view_scale)
         self.description = DescriptionModel()
         self.tools = {
             "navigate": None,
@@ -476,6 +477,13 @@ class MainWindow(QMainWindow):
         dialog.setObjectName("helpDialog")
         dialog.open()
 
+    def warm_up_worker_process(self):
+        """Start the generation process in the background (see busstudio.process_pool.warm_up)."""
+        from busstudio import process_pool
+        from busstudio.workers import Worker
+
+        return self.workers.start(Worker(lambda progress, cancelled: process_pool.warm_up(), "warm-up"))
+
     def closeEvent(self, event):
         self.workers.cancel_all()
         self.workers.wait(5000)
@@ -547,4 +555,10 @@ def run(args) -> int:
         print(args.screenshot)
         return 0
     window.show()
-    return app.exec()
+    window.warm_up_worker_process()
+    try:
+        return app.exec()
+    finally:
+        from busstudio.process_pool import shutdown_pool
+
+        shutdown_pool()

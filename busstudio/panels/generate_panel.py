@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
@@ -24,6 +26,7 @@ from busstudio.models import compare
 from busstudio.models.annotations import AnnotationModel
 from busstudio.models.generation import METHODS, GenerationSettings, generate_variants
 from busstudio.models.image_model import ImageModel
+from busstudio.process_pool import run_in_process
 from busstudio.viewer.image_view import to_qimage
 from busstudio.workers import Worker, WorkerRunner
 from engine.errors import InputError
@@ -160,7 +163,17 @@ class GeneratePanel(QWidget):
         lesion_id = lesion.id
 
         def task(progress, is_cancelled):
-            return generate_variants(gray, mask, description, settings, progress, is_cancelled)
+            # one variant per call in the worker process; Cancel takes effect between variants
+            out = []
+            for i in range(settings.variants):
+                if is_cancelled():
+                    break
+                seed = settings.seed + i
+                progress(i / settings.variants, f"variant {i + 1} of {settings.variants} (seed {seed})")
+                one = replace(settings, variants=1, seed=seed)
+                out += run_in_process(generate_variants, gray, mask, description, one)
+            progress(1.0, f"{len(out)} variants")
+            return out
 
         worker = Worker(task, "generation")
         worker.signals.progress.connect(self._progress)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from busstudio.models.annotations import AnnotationModel
 from busstudio.models.image_model import ImageModel
 from busstudio.models.measurements import Measurement, measure
+
+REFRESH_MS = 150
 
 
 class MeasurementCache:
@@ -16,11 +19,15 @@ class MeasurementCache:
         self.image = image
         self._cache: dict[int, tuple[object, object, Measurement]] = {}
 
-    def __call__(self, lesion) -> Measurement | None:
+    def __call__(self, lesion, compute: bool = True) -> Measurement | None:
+        """The lesion's measurement; with compute=False only a cached one for its present contour
+        (the diameters take tens of ms, too slow to redo on every mouse move of a drag)."""
         hit = self._cache.get(lesion.id)
         calibration = self.image.calibration
         if hit is not None and hit[0] is lesion.contour and hit[1] is calibration:
             return hit[2]
+        if not compute:
+            return None
         try:
             m = measure(lesion.contour, calibration)
         except Exception:  # a degenerate curve mid-drag has no diameters; draw without them
@@ -48,10 +55,16 @@ class LesionPanel(QWidget):
         lay.addWidget(self.list, 1)
         lay.addWidget(self.measurement)
         self.list.itemClicked.connect(self._select)
-        annotations.events.lesions.connect(lambda **_: self.refresh())
-        annotations.events.current.connect(lambda **_: self.refresh())
+        # Edits arrive at mouse-move rate during a drag; measure once the pointer rests.
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(REFRESH_MS)
+        self._pending.timeout.connect(self.refresh)
+        annotations.events.lesions.connect(lambda **_: self._pending.start())
+        annotations.events.current.connect(lambda **_: self._pending.start())
 
     def refresh(self) -> None:
+        self._pending.stop()
         m = self.annotations
         self.list.blockSignals(True)
         self.list.clear()

@@ -6,8 +6,10 @@ curve of the lesions on one frame.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -21,7 +23,15 @@ DRAFT = QColor(120, 255, 120)
 
 
 def _polygon(points: np.ndarray) -> QPolygonF:
-    return QPolygonF([QPointF(float(x), float(y)) for x, y in points])
+    """numpy (N, 2) -> QPolygonF through QDataStream (count, then x y doubles): ~10x faster than
+    building one QPointF per point, which matters at mouse-move rate."""
+    points = np.ascontiguousarray(points, dtype="<f8")
+    data = QByteArray(struct.pack("<I", len(points)) + points.tobytes())
+    stream = QDataStream(data)
+    stream.setByteOrder(QDataStream.ByteOrder.LittleEndian)
+    polygon = QPolygonF()
+    stream >> polygon
+    return polygon
 
 
 class AnnotationOverlay(QGraphicsItem):
@@ -32,8 +42,9 @@ class AnnotationOverlay(QGraphicsItem):
         self._rect = QRectF(0, 0, 1, 1)
         self.muted = False  # while comparing results: the outline only, so the tumor stays visible
         self.setZValue(10)
+        self.pad = 64.0  # image pixels around the drawing: handles, point squares, pen width
         for event in (model.events.lesions, model.events.selection, model.events.draft, model.events.current):
-            event.connect(lambda **_: self.update())
+            event.connect(lambda **_: self.changed())
 
     def set_muted(self, muted: bool) -> None:
         if muted != self.muted:
@@ -41,8 +52,32 @@ class AnnotationOverlay(QGraphicsItem):
             self.update()
 
     def set_image_size(self, w: int, h: int) -> None:
+        self.changed()
+
+    def changed(self) -> None:
+        """Fit the bounding rect to what is drawn, so a drag repaints only the lesion's neighbourhood."""
+        m = self.model
+        boxes = [les.contour.points for les in m.on_frame()]
+        if m.draft:
+            boxes.append(np.array(m.draft))
+        if m.box is not None:
+            boxes.append(np.array(m.box, float).reshape(2, 2))
+        if boxes:
+            pts = np.concatenate(boxes)
+            (x0, y0), (x1, y1) = pts.min(axis=0) - self.pad, pts.max(axis=0) + self.pad
+            rect = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+        else:
+            rect = QRectF(0, 0, 1, 1)
+        # the old rect is repainted too (prepareGeometryChange), so nothing is left behind
         self.prepareGeometryChange()
-        self._rect = QRectF(-w, -h, 3 * w, 3 * h)  # points may be dragged past the edge
+        self._rect = rect
+        self.update()
+
+    def set_view_scale(self, scale: float) -> None:
+        from busstudio.tools.handles import HANDLE_PX
+
+        self.pad = (2 * HANDLE_PX + 16) / max(scale, 1e-6)
+        self.changed()
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -60,7 +95,7 @@ class AnnotationOverlay(QGraphicsItem):
             color = CURRENT if current else OTHER
             c = lesion.contour
             path = QPainterPath()
-            path.addPolygon(_polygon(c.dense(max(1.0, 2.0 * px))))
+            path.addPolygon(_polygon(c.dense(max(1.0, 3.0 * px))))
             path.closeSubpath()
             if self.muted:
                 painter.setPen(QPen(color, 1.0 * px, Qt.PenStyle.DashLine))
@@ -103,7 +138,7 @@ class AnnotationOverlay(QGraphicsItem):
     def _paint_diameters(self, painter: QPainter, lesion, px: float) -> None:
         if self.measure_fn is None:
             return
-        meas = self.measure_fn(lesion)
+        meas = self.measure_fn(lesion, compute=False)  # drawn once the panel has measured
         if meas is None:
             return
         painter.setPen(QPen(QColor(255, 255, 255, 180), 1.0 * px, Qt.PenStyle.DotLine))

@@ -49,8 +49,9 @@ def test_draw_closes_and_shows_mm(drawing, qtbot):
     assert len(w.annotations.lesions) == 1
     c = w.annotations.lesions[0].contour
     assert len(c) == 4 and np.allclose(c.points[0], (200, 150), atol=1.5)
-    text = w.lesion_panel.measurement.text()
-    assert "mm²" in text and "longest" in text
+    # the panel measures once the pointer rests (a drag must not wait for the diameters)
+    qtbot.waitUntil(lambda: "mm²" in w.lesion_panel.measurement.text(), timeout=3000)
+    assert "longest" in w.lesion_panel.measurement.text()
     # the sample is 0.1 mm per pixel: a 100 px square curve is about 10+ mm wide
     m = measure(c, w.image.calibration)
     assert 10 <= m.longest_mm <= 16 and m.area_mm2 == pytest.approx(m.area_px * 0.01, rel=2e-3)
@@ -104,7 +105,7 @@ def test_box_select_moves_several_and_second_lesion(drawing, qtbot):
         click(qtbot, w, x, y)
     qtbot.mouseDClick(w.view.viewport(), Qt.MouseButton.LeftButton, pos=vp_point(w, 425, 350))
     assert len(w.annotations.on_frame()) == 2
-    assert w.lesion_panel.list.count() == 2
+    qtbot.waitUntil(lambda: w.lesion_panel.list.count() == 2, timeout=3000)
     del c
 
 

@@ -48,7 +48,7 @@ def test_suggest_mask_places_an_editable_described_contour(described, qtbot):
     assert "zebra" in w.attribute_panel.unplaced.text() or lesion.text.endswith("zebra")
     centre = lesion.contour.points.mean(axis=0)
     assert np.hypot(*(centre - (250, 200))) < 40
-    assert "mm" in w.lesion_panel.measurement.text()
+    qtbot.waitUntil(lambda: "mm" in w.lesion_panel.measurement.text(), timeout=3000)
     w.undo_stack.undo()
     assert w.annotations.lesions == []
 
