@@ -64,6 +64,28 @@ def fill_polygon(polyline: np.ndarray, shape: tuple[int, int], antialias: bool =
     return _scanline_fill(np.asarray(polyline, np.float64), h, w)
 
 
+FAST_FILL_SHIFT = 8  # fractional bits of the vertices given to cv2.fillPoly (1/256 pixel)
+FAST_FILL_INSET_PX = 0.5  # cv2.fillPoly also fills pixels the outline only touches: move it inwards
+
+
+def fill_polygon_fast(polyline: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bool raster of a closed polyline by cv2.fillPoly with sub-pixel vertices, about 10x faster than
+    fill_polygon. The polyline is first moved FAST_FILL_INSET_PX inwards along its normals, which
+    removes fillPoly's half-pixel growth: the result differs from the exact raster only in pixels whose
+    centre lies within about half a pixel of the outline (area within ~0.5 %)."""
+    poly = np.asarray(polyline, np.float64)
+    chord = np.roll(poly, -1, axis=0) - np.roll(poly, 1, axis=0)
+    normal = np.stack([chord[:, 1], -chord[:, 0]], axis=1)
+    normal /= np.maximum(np.hypot(normal[:, 0], normal[:, 1]), 1e-12)[:, None]
+    # outward for a counter-clockwise (in x, y) polygon; flip for a clockwise one
+    signed = float(np.dot(poly[:, 0], np.roll(poly[:, 1], -1)) - np.dot(poly[:, 1], np.roll(poly[:, 0], -1)))
+    inset = poly - (FAST_FILL_INSET_PX if signed > 0 else -FAST_FILL_INSET_PX) * normal
+    out = np.zeros((int(shape[0]), int(shape[1])), np.uint8)
+    fixed = np.round(inset * (1 << FAST_FILL_SHIFT)).astype(np.int32)
+    cv2.fillPoly(out, [fixed], 1, lineType=cv2.LINE_8, shift=FAST_FILL_SHIFT)
+    return out.view(bool)
+
+
 def _scanline_fill(poly: np.ndarray, h: int, w: int) -> np.ndarray:
     x0, y0 = poly[:, 0], poly[:, 1]
     x1, y1 = np.roll(x0, -1), np.roll(y0, -1)

@@ -1,20 +1,21 @@
 """Semantic-curvature mask generator: clinical attributes + seed -> Contour and mask.
 
-The outline is a radius function around the centre, sampled at control angles and joined by the
-Kochanek-Bartels contour, so each BI-RADS term acts through curvature:
+The outline is a log-radius function around the centre, sampled at CONTROL_POINTS angles and joined
+by the Kochanek-Bartels contour. Its harmonics 1..16 are drawn from the spectrum fitted to real
+BrEaST outlines of the requested (shape, margin class) (engine.masks.priors): amplitudes log-normal
+with the real covariance, random phases. So each BI-RADS term acts through the outline's curvature
+spectrum as it does in real masks:
 
-  shape        oval / round: ellipse of the prior's aspect ratio; irregular: asymmetric low-frequency
-               deformation (harmonics 2-5 of the log-radius) on top
+  shape        oval / round: the elongation (harmonic 2) and a quiet body; irregular: strong,
+               asymmetric low harmonics (3-8)
   orientation  parallel: major axis near horizontal (wider than tall); not parallel: near vertical
-  margin       circumscribed: smooth, low curvature (only the hand-drawn roughness of real outlines)
-               microlobulated: many small scallops (lobes, 4 control points each)
-               angular: a few corners (tension 1: curvature spikes) joined by straightened edges
-               spiculated: narrow radiating spikes (tension-1 tips on 3-point wedges)
-               indistinct: rougher outline plus a soft, uncertain boundary band (GeneratedMask.soft)
+  margin       circumscribed: a smooth spectrum; microlobulated: raised mid/high harmonics (small
+               undulations); angular: the most prominent maxima become corners (tension 1);
+               spiculated: narrow radial spikes (one tension-1 control point each) on a rough body;
+               indistinct: its rough spectrum plus a soft, uncertain boundary band (GeneratedMask.soft)
 
-Free choices (aspect, deformation strength, lobe count, spike length, ...) are drawn from the priors
-fitted to real masks (engine.masks.priors). Randomness comes only from numpy's PCG64 Generator
-seeded with the given seed, so the same seed gives the same mask on every machine.
+Randomness comes only from numpy's PCG64 Generator seeded with the given seed, so the same seed gives
+the same mask on every machine.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.contour.spline import Contour
+from engine.contour.spline import Contour, fill_polygon_fast, sample_closed
 from engine.errors import InputError
 from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import MARGIN_SUSPICION, MarginSubtype, Orientation, Shape
 from engine.masks.priors import MARGIN_CLASSES, Priors, load_priors
 
-BASE_POINTS = 40  # control points of the body outline before margin features add their own
+CONTROL_POINTS = 64  # control points of a generated outline (4 per harmonic of the log-radius)
+RASTER_SAMPLES_PER_SEGMENT = 6  # ~1-2 px steps on a 150 px lesion: well under a pixel of chord error
 
 
 @dataclass
@@ -84,94 +86,47 @@ def _norm(values) -> np.ndarray:
     return v / v.sum()
 
 
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi) % (2 * np.pi) - np.pi
-
-
 def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
-    """Unit-scale outline: (angles, log-radius, tensions) before orientation, plus the band width."""
-    shape_p = priors.shapes[desc.shape.value]
-    subtypes = set() if desc.margin.circumscribed else set(desc.margin.subtypes)
-    # the margin class's prior carries the roughness of real outlines of that class
+    """Unit-scale outline: (angles, log-radius, tensions) before orientation, plus the band width.
+
+    The log-radius is a sum of SPECTRUM_HARMONICS harmonics whose amplitudes are drawn from the
+    fitted distribution of real outlines of the same shape and margin class (log-normal with their
+    covariance), with random phases; harmonic 2 is the elongation, its phase puts the major axis on
+    the x axis so that orientation is a rotation."""
     cls = "circumscribed" if desc.margin.circumscribed else desc.margin.most_suspicious.value
-    mp = priors.margins[cls]
-
+    mean, chol = priors.spectrum(desc.shape.value, cls)
+    k = mean.size
+    amp = np.exp(mean + chol @ rng.normal(size=k))
+    phase = rng.uniform(0, 2 * np.pi, k)
+    phase[1] = 0.0
     if desc.perpendicular_mm:
-        aspect = max(1.0, desc.size_mm / desc.perpendicular_mm)
-    else:
-        aspect = max(1.0, _draw_lognormal(rng, shape_p["aspect"]))
-
-    n_lobes = (
-        int(rng.integers(mp["lobes"][0], mp["lobes"][1] + 1))
-        if MarginSubtype.MICROLOBULATED in subtypes
-        else 0
+        # exp(2 a2) is the ratio of the longest to the shortest radius of the elongation
+        amp[1] = 0.5 * np.log(max(1.0, desc.size_mm / desc.perpendicular_mm))
+    theta = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False) + rng.uniform(
+        0, 2 * np.pi / CONTROL_POINTS
     )
-    k = max(BASE_POINTS, 4 * n_lobes)
-    theta = np.linspace(-np.pi, np.pi, k, endpoint=False) + rng.uniform(0, 2 * np.pi / k)
-    theta = _wrap(theta)
-    tension = np.zeros(k)
-
-    def radius(t):
-        return -0.5 * np.log(np.cos(t) ** 2 + (aspect * np.sin(t)) ** 2)  # log-radius of the ellipse
-
-    # irregular shape: asymmetric low-frequency deformation
-    low_amp = shape_p["low_amp"]
-    harmonics = np.arange(2, 6)
-    coef = rng.normal(0, low_amp / harmonics)
-    phase = rng.uniform(0, 2 * np.pi, harmonics.size)
-
-    def low(t):
-        return (coef[None] * np.cos(harmonics[None] * t[:, None] + phase[None])).sum(1)
-
-    logr = radius(theta) + low(theta)
-    logr += rng.normal(0, mp["rough"], k)  # hand-drawn roughness
-
-    if n_lobes:
-        phi = rng.uniform(0, 2 * np.pi)
-        amp = mp["lobe_amp"] * rng.uniform(0.7, 1.3)
-        # scallops: rounded lobes meeting in inward cusps
-        logr += amp * (np.abs(np.sin(0.5 * n_lobes * theta + phi)) ** 0.6 - 0.7)
-
-    extra_t, extra_r, extra_tension = [], [], []
-    if MarginSubtype.ANGULAR in subtypes:
-        n = int(rng.integers(mp["corners"][0], mp["corners"][1] + 1))
-        centres = _wrap(rng.uniform(-np.pi, np.pi) + np.arange(n) * 2 * np.pi / n + rng.normal(0, 0.25, n))
-        width = 0.8 * np.pi / n
-        for c in centres:
-            d = np.abs(_wrap(theta - c))
-            near = d < width
-            logr[near] += mp["corner_amp"] * (1 - d[near] / width)
-            tension[near] = np.maximum(tension[near], 0.7)  # straighter edges between corners
-            extra_t.append(c)
-            extra_r.append(radius(np.array([c]))[0] + low(np.array([c]))[0] + mp["corner_amp"])
-            extra_tension.append(1.0)
-    keep = np.ones(k, bool)
-    if MarginSubtype.SPICULATED in subtypes:
-        n = int(rng.integers(mp["spikes"][0], mp["spikes"][1] + 1))
-        centres = _wrap(rng.uniform(-np.pi, np.pi) + np.arange(n) * 2 * np.pi / n + rng.normal(0, 0.3, n))
-        for c in centres:
-            half = mp["spike_width"] * rng.uniform(0.6, 1.4)
-            length = mp["spike_len"] * rng.lognormal(0, 0.35)
-            keep &= np.abs(_wrap(theta - c)) > half
-            base = np.array([c - half, c + half])
-            base_r = np.interp(_wrap(base), *_periodic(theta, logr))
-            extra_t += [c - half, c, c + half]
-            extra_r += [base_r[0], float(np.log(np.exp(base_r.mean()) + length)), base_r[1]]
-            extra_tension += [0.3, 1.0, 0.3]
-    theta, logr, tension = theta[keep], logr[keep], tension[keep]
-    if extra_t:
-        theta = np.concatenate([theta, _wrap(np.array(extra_t))])
-        logr = np.concatenate([logr, extra_r])
-        tension = np.concatenate([tension, extra_tension])
-    order = np.argsort(theta)
-    band = mp["band"] * rng.uniform(0.7, 1.3) if MarginSubtype.INDISTINCT in subtypes else 0.0
-    return theta[order], logr[order], tension[order], band
-
-
-def _periodic(theta: np.ndarray, values: np.ndarray):
-    order = np.argsort(theta)
-    t, v = theta[order], values[order]
-    return np.concatenate([t - 2 * np.pi, t, t + 2 * np.pi]), np.tile(v, 3)
+    harmonics = np.arange(1, k + 1)
+    logr = np.cos(theta[:, None] * harmonics[None] + phase[None]) @ amp
+    tension = np.zeros(CONTROL_POINTS)
+    corners = priors.margins[cls].get("corners")
+    if cls in ("angular", "spiculated") and corners:
+        # corners / spike tips: the most prominent local maxima become curvature spikes (tension 1)
+        peak = (logr > np.roll(logr, 1)) & (logr >= np.roll(logr, -1))
+        prominence = np.where(peak, logr - 0.5 * (np.roll(logr, 2) + np.roll(logr, -2)), -np.inf)
+        n = int(rng.integers(corners[0], corners[1] + 1))
+        tips = np.argsort(-prominence, kind="stable")[:n]
+        tension[tips[np.isfinite(prominence[tips])]] = 1.0
+    spikes = priors.margins[cls].get("spikes")
+    if spikes:
+        # spicules: narrow radial spikes, one control point each with a tension-1 tip
+        n = int(rng.integers(spikes[0], spikes[1] + 1))
+        tips = rng.choice(CONTROL_POINTS, size=n, replace=False)
+        length = priors.margins[cls]["spike_len"] * rng.lognormal(0.0, 0.35, n)
+        logr[tips] = np.log(np.exp(logr[tips]) + length)
+        tension[tips] = 1.0
+    indistinct = not desc.margin.circumscribed and MarginSubtype.INDISTINCT in desc.margin.subtypes
+    band = priors.margins["indistinct"]["band"] * rng.uniform(0.7, 1.3) if indistinct else 0.0
+    return theta, logr, tension, band
 
 
 def generate_contour(
@@ -217,7 +172,10 @@ def generate_mask(
     if center is None:
         center = ((shape[1] - 1) / 2, (shape[0] - 1) / 2)
     contour, desc, band_px = generate_contour(description, seed, mm_per_pixel, center, priors)
-    mask = contour.raster(shape)
+    # the fast sub-pixel fill of a polyline fine enough for the raster (Contour.raster is the exact one)
+    mask = fill_polygon_fast(
+        sample_closed(contour.points, contour.tensions, RASTER_SAMPLES_PER_SEGMENT), shape
+    )
     if not mask.any():
         raise InputError(
             f"the generated lesion ({desc.size_mm:.1f} mm at {mm_per_pixel} mm/pixel) is smaller than a pixel"
@@ -226,9 +184,8 @@ def generate_mask(
     if band_px > 0 and soft:
         import cv2
 
-        # a blurred coverage whose 0.5 level is the outline: the band where the boundary is uncertain
-        cover = contour.raster(shape, antialias=True)
-        soft_mask = cv2.GaussianBlur(cover, (0, 0), max(band_px / 2, 0.5))
+        # a blurred mask whose 0.5 level is the outline: the band where the boundary is uncertain
+        soft_mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(band_px / 2, 0.5))
     return GeneratedMask(contour, mask, soft_mask, float(band_px), desc)
 
 

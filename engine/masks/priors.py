@@ -1,18 +1,22 @@
 """Priors of the mask generator, fitted to real masks, saved as resources/masks/priors.json.
 
 Fitted from BrEaST tumour masks with the radiologists' labels (shape, margin). BUSI masks are not
-used: BUSI has no shape/margin labels and the attribute measurement (engine.language.measure) that
-would label them did not exist when these priors were fitted; BUSI's smooth outlines would also make
-masks too smooth against radiologists' hand-drawn ones.
+used: BUSI has no shape/margin labels and BUSI's smooth outlines would make masks too smooth against
+radiologists' hand-drawn ones.
 
 What is fitted, and how:
   measured directly   shape and margin-class frequencies, size (longest diameter, mm), per-shape
-                      aspect ratio, fraction wider than tall (BrEaST has no orientation column)
-  searched            per shape the low-frequency deformation; per margin class the outline
-                      roughness and the feature strengths (lobes, corners, spikes): a seeded random
-                      search minimising the mean normalised Wasserstein distance between descriptors
-                      of generated and real masks of that class
-  fixed (not in a binary mask)  the indistinct band width, 8 % of the radius
+                      aspect ratio (used by the elastic-ellipse baseline), fraction wider than tall
+  outline spectrum    per (shape, margin class): the distribution of the radial log-radius Fourier
+                      amplitudes of real outlines (harmonics 1..SPECTRUM_HARMONICS, after aligning
+                      the major axis): mean log-amplitude and a shrunk covariance (its Cholesky
+                      factor). Pairs with fewer than MIN_GROUP real masks take harmonics 1..LOW_SPLIT
+                      (the body) from all masks of the shape and the rest (the margin) from all masks
+                      of the margin class. The mean is then calibrated: masks generated from the
+                      spectrum are measured the same way and the mean moved by the difference, so
+                      the generated spectra (and with them the descriptors) match the real ones.
+  fixed (not in a binary mask)  the indistinct band width, 8 % of the radius; the number of
+                      corners / spike tips that get tension 1 (angular, spiculated)
 Refit with `bus-engine masks --refit-priors`.
 """
 
@@ -21,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +39,14 @@ SHAPES = ("oval", "round", "irregular")
 FIT_SEED = 0
 
 
+SPECTRUM_HARMONICS = 16  # harmonics of the log-radius: above 16 real spectra are pixel noise
+RADIAL_SAMPLES = 128  # rays of the radial profile
+MIN_GROUP = 8  # real masks a (shape, margin) pair needs for a spectrum of its own
+LOW_SPLIT = 5  # harmonics 1..5 are the body (shape); the rest carry the margin
+COVARIANCE_SHRINK = 0.3  # towards the diagonal: stable with 15-40 masks per pair
+CALIBRATION_ROUNDS = 3
+
+
 @dataclass
 class Priors:
     shape_frequency: dict  # shape -> count
@@ -42,45 +54,35 @@ class Priors:
     size_mm: dict  # log_mean, log_sd of the longest diameter
     parallel_fraction: float
     orientation_sd_deg: float
-    shapes: dict  # shape -> {"aspect": {log_mean, log_sd}, "low_amp": float}
-    margins: dict  # margin class -> parameters (see DEFAULT_MARGIN)
+    shapes: dict  # shape -> {"aspect": {log_mean, log_sd}}
+    margins: dict  # margin class -> {"band": fraction of radius, "corners": [lo, hi] tension-1 tips}
+    spectra: dict = field(default_factory=dict)  # "shape/margin" -> {"mean": [K], "chol": [[K]], "n": int}
     source: str = ""
-    fit_loss: dict | None = None  # margin class -> mean normalised Wasserstein at the fitted values
+    fit_loss: dict | None = None  # class -> mean normalised Wasserstein at the fitted priors
+    _arrays: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def spectrum(self, shape: str, margin: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean log-amplitudes (K,) and Cholesky factor (K, K) of the outline spectrum of a pair."""
+        key = f"{shape}/{margin}"
+        got = self._arrays.get(key)
+        if got is None:
+            if key not in self.spectra:
+                raise DataError(f"the mask priors have no outline spectrum for {key}; refit them")
+            entry = self.spectra[key]
+            got = (np.asarray(entry["mean"], float), np.asarray(entry["chol"], float))
+            self._arrays[key] = got
+        return got
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1, sort_keys=True)
+        d = asdict(self)
+        d.pop("_arrays")
+        return json.dumps(d, indent=1, sort_keys=True)
 
 
-# Starting values (and search ranges below) of the margin parameters; all lengths are fractions of
-# the lesion's radius.
-DEFAULT_MARGIN = {
-    "rough": 0.02,
-    "lobes": [8, 14],
-    "lobe_amp": 0.08,
-    "corners": [3, 5],
-    "corner_amp": 0.15,
-    "spikes": [5, 9],
-    "spike_len": 0.35,
-    "spike_width": 0.07,
-    "band": 0.08,
-}
-SEARCH = {
-    "circumscribed": {"rough": (0.0, 0.06)},
-    "indistinct": {"rough": (0.0, 0.1)},
-    # "micro": many small lobes, so the lobe count stays at 10 or more
-    "microlobulated": {"rough": (0.0, 0.08), "lobe_amp": (0.03, 0.25), "lobes_mid": (12, 22)},
-    "angular": {"rough": (0.0, 0.08), "corner_amp": (0.05, 0.4), "corners_mid": (3, 6)},
-    "spiculated": {
-        "rough": (0.0, 0.08),
-        "spike_len": (0.15, 0.9),
-        "spike_width": (0.03, 0.15),
-        "spikes_mid": (3, 12),
-    },
-}
-
-
-# the low-frequency deformation: oval and round stay near an ellipse, irregular is deformed
-LOW_AMP_RANGE = {"oval": (0.0, 0.3), "round": (0.0, 0.3), "irregular": (0.1, 0.7)}
+DEFAULT_MARGIN = {"band": 0.08}
+CORNERS = {"angular": [3, 6]}
+SPIKES = {"spikes": [4, 8], "spike_len": 0.2}  # count and mean length (fraction of the radius)
+SPREAD = 0.85  # draws stay a little nearer each class's typical spectrum than the real spread
 
 
 def load_priors(path: Path | None = None) -> Priors:
@@ -158,29 +160,116 @@ def _lognormal(values) -> dict:
     return {"log_mean": round(float(logs.mean()), 4), "log_sd": round(float(logs.std()), 4)}
 
 
+def radial_log_amplitudes(mask: np.ndarray, harmonics: int = SPECTRUM_HARMONICS) -> np.ndarray:
+    """Log-amplitudes of harmonics 1..`harmonics` of the outline's radius around its centre, measured
+    as the shape descriptors measure it (evenly spaced, lightly smoothed outline after scaling to the
+    reference radius), so matching these matches the descriptors' radial Fourier energies."""
+    from engine.masks.descriptors import (
+        BOUNDARY_SAMPLES,
+        _smooth_closed,
+        boundary,
+        normalized_mask,
+        resample_closed,
+    )
+
+    outline = _smooth_closed(
+        resample_closed(boundary(normalized_mask(np.asarray(mask, bool))), BOUNDARY_SAMPLES), 3.0
+    )
+    r = np.hypot(*(outline - outline.mean(axis=0)).T)
+    spec = np.fft.rfft(np.log(r / r.mean())) / BOUNDARY_SAMPLES * 2
+    return np.log(np.abs(spec[1 : harmonics + 1]) + 1e-5)
+
+
+def _spectrum_entry(logamps: np.ndarray) -> dict:
+    mean = logamps.mean(0)
+    cov = np.cov(logamps.T) if len(logamps) > 2 else np.diag(np.full(mean.size, 0.1))
+    cov = (1 - COVARIANCE_SHRINK) * cov + COVARIANCE_SHRINK * np.diag(np.diag(cov)) + 1e-6 * np.eye(mean.size)
+    return {"mean": mean, "cov": cov, "n": len(logamps)}
+
+
+def _mixed_entry(body: dict, margin: dict) -> dict:
+    s = LOW_SPLIT
+    cov = np.zeros_like(body["cov"])
+    cov[:s, :s], cov[s:, s:] = body["cov"][:s, :s], margin["cov"][s:, s:]
+    return {"mean": np.concatenate([body["mean"][:s], margin["mean"][s:]]), "cov": cov, "n": 0}
+
+
 def measured_priors(real: list[RealMask]) -> Priors:
-    """The priors measured directly from real masks, with the searched parameters at their defaults."""
-    shapes = {}
-    for s in SHAPES:
-        aspects = [r.descriptors["aspect_ratio"] for r in real if r.shape == s]
-        # an ellipse's deformation adds a little elongation: start the searched aspect at the measured one
-        shapes[s] = {
-            "aspect": _lognormal(np.maximum(aspects, 1.0)),
-            "low_amp": 0.1 if s == "irregular" else 0.03,
+    """The priors measured directly from real masks: frequencies, sizes and the outline spectra."""
+    shapes = {
+        s: {
+            "aspect": _lognormal(
+                np.maximum([r.descriptors["aspect_ratio"] for r in real if r.shape == s], 1.0)
+            )
         }
+        for s in SHAPES
+    }
     margin_frequency = {
         s: {c: sum(1 for r in real if r.shape == s and r.margin == c) for c in MARGIN_CLASSES} for s in SHAPES
     }
-    return Priors(
+    logamps = np.array([radial_log_amplitudes(r.mask) for r in real])
+    by_shape = {s: _spectrum_entry(logamps[[r.shape == s for r in real]]) for s in SHAPES}
+    by_margin = {c: _spectrum_entry(logamps[[r.margin == c for r in real]]) for c in MARGIN_CLASSES}
+    spectra = {}
+    for s in SHAPES:
+        for c in MARGIN_CLASSES:
+            pick = [r.shape == s and r.margin == c for r in real]
+            spectra[f"{s}/{c}"] = (
+                _spectrum_entry(logamps[pick])
+                if sum(pick) >= MIN_GROUP
+                else _mixed_entry(by_shape[s], by_margin[c])
+            )
+    margins = {c: {**DEFAULT_MARGIN, "corners": CORNERS.get(c)} for c in MARGIN_CLASSES}
+    margins["spiculated"].update(SPIKES)
+    priors = Priors(
         shape_frequency={s: sum(1 for r in real if r.shape == s) for s in SHAPES},
         margin_frequency=margin_frequency,
         size_mm=_lognormal([r.longest_mm for r in real]),
         parallel_fraction=round(float(np.mean([r.descriptors["width_height"] > 1 for r in real])), 4),
         orientation_sd_deg=12.0,
         shapes=shapes,
-        margins={c: dict(DEFAULT_MARGIN) for c in MARGIN_CLASSES},
+        margins=margins,
         source=f"BrEaST-Lesions_USG, {len(real)} labelled tumour masks (BUSI not used)",
     )
+    priors.spectra = {k: _stored(v["mean"], v["cov"], v["n"]) for k, v in spectra.items()}
+    return priors
+
+
+def _stored(mean: np.ndarray, cov: np.ndarray, n: int) -> dict:
+    chol = SPREAD * np.linalg.cholesky(cov)
+    return {
+        "mean": [round(float(v), 5) for v in mean],
+        "chol": [[round(float(v), 5) for v in row] for row in chol],
+        "n": int(n),
+    }
+
+
+def calibrate(
+    priors: Priors, targets: dict, n: int = 48, rounds: int = CALIBRATION_ROUNDS, log=print
+) -> Priors:
+    """Move each pair's mean log-amplitudes by (real - generated, both measured by
+    radial_log_amplitudes), so the spectra of generated masks match the real ones."""
+    from engine.masks.generator import description_for_class, generate_mask
+
+    for key, target in targets.items():
+        shape, margin = key.split("/")
+        for _ in range(rounds):
+            desc = description_for_class(shape, margin, size_mm=15.0)
+            measured = np.array(
+                [
+                    radial_log_amplitudes(
+                        generate_mask(desc, 3000 + i, 0.1, (256, 256), priors=priors, soft=False).mask
+                    )
+                    for i in range(n)
+                ]
+            ).mean(0)
+            entry = priors.spectra[key]
+            entry["mean"] = [
+                round(float(m + t - g), 5) for m, t, g in zip(entry["mean"], target, measured, strict=True)
+            ]
+            priors._arrays.pop(key, None)
+        log(f"calibrated {key:26s} residual {np.abs(np.asarray(target) - measured).mean():.3f}")
+    return priors
 
 
 @dataclass
@@ -260,51 +349,14 @@ def class_loss(
     return loss + FIDELITY_WEIGHT * shortfall
 
 
-def _with(priors: Priors, cls: str | None, shape: str | None, values: dict) -> Priors:
-    margins = {k: dict(v) for k, v in priors.margins.items()}
-    shapes = {k: dict(v) for k, v in priors.shapes.items()}
-    for key, v in values.items():
-        if key == "low_amp":
-            shapes[shape]["low_amp"] = v
-        elif key.endswith("_mid"):
-            name = key[:-4]
-            mid = int(round(v))
-            margins[cls][name] = [max(1, mid - 2), mid + 2]
-        else:
-            margins[cls][key] = v
-    return Priors(**{**asdict(priors), "margins": margins, "shapes": shapes})
-
-
-def fit_priors(breast_root: Path, candidates: int = 24, n: int = 48, log=print) -> Priors:
-    """Measure, then search the free parameters (seeded: the same data give the same priors)."""
+def fit_priors(breast_root: Path, n: int = 48, log=print) -> Priors:
+    """Measure, then calibrate the spectra (seeded: the same data give the same priors)."""
     real = real_breast_masks(breast_root)
     if len(real) < 20:
         raise DataError(f"only {len(real)} labelled BrEaST masks under {breast_root}; need at least 20")
     priors = measured_priors(real)
-    judges = make_judges(real)
-    shape_judges = [j for j in judges if j.task == "shape"]
-    margin_judges = [j for j in judges if j.task != "shape"]
-    rng = np.random.default_rng(FIT_SEED)
-    # per shape: low-frequency deformation, judged on all masks of that shape
-    for shape in SHAPES:
-        best = (class_loss(priors, real, shape, None, n, 1000, shape_judges), priors.shapes[shape]["low_amp"])
-        for v in rng.uniform(*LOW_AMP_RANGE[shape], candidates // 2):
-            trial = _with(priors, None, shape, {"low_amp": float(v)})
-            loss = class_loss(trial, real, shape, None, n, 1000, shape_judges)
-            if loss < best[0]:
-                best = (loss, float(v))
-        priors = _with(priors, None, shape, {"low_amp": round(best[1], 4)})
-        log(f"shape {shape:9s} low_amp {best[1]:.3f}  loss {best[0]:.3f}")
-    losses = {}
-    for cls, ranges in SEARCH.items():
-        best_values, best_loss = {}, class_loss(priors, real, None, cls, n, 2000, margin_judges)
-        for _ in range(candidates):
-            values = {k: float(rng.uniform(*r)) for k, r in ranges.items()}
-            loss = class_loss(_with(priors, cls, None, values), real, None, cls, n, 2000, margin_judges)
-            if loss < best_loss:
-                best_values, best_loss = values, loss
-        priors = _with(priors, cls, None, {k: round(v, 4) for k, v in best_values.items()})
-        losses[cls] = round(best_loss, 4)
-        log(f"margin {cls:14s} {priors.margins[cls]}  loss {best_loss:.3f}")
-    priors.fit_loss = losses
+    targets = {k: list(v["mean"]) for k, v in priors.spectra.items()}
+    priors = calibrate(priors, targets, n=n, log=log)
+    priors.fit_loss = {c: round(class_loss(priors, real, None, c, n, 2000), 4) for c in MARGIN_CLASSES}
+    log(f"fit loss (mean normalised Wasserstein per margin class): {priors.fit_loss}")
     return priors
