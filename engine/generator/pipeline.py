@@ -65,8 +65,10 @@ class BusTumorPipeline:
         sampler: str = DEFAULT_SAMPLER,
         text_encoder=None,
         info: dict | None = None,
+        backend=None,
     ):
         self.model = model.eval().requires_grad_(False)
+        self._backend = backend  # engine.backends: who runs the denoiser and encoder calls
         self.schedule = dict(schedule or TRAINING_SCHEDULE)
         self.sampler = sampler
         self._text_encoder = text_encoder
@@ -84,6 +86,15 @@ class BusTumorPipeline:
 
             self._text_encoder = TextEncoder(max_tokens=self.model.conditioner.text_tokens)
         return self._text_encoder
+
+    @property
+    def backend(self):
+        """The denoiser/encoder calls (engine.backends); default: this model on torch CPU, fp32."""
+        if self._backend is None:
+            from engine.backends.torch_backend import TorchBackend
+
+            self._backend = TorchBackend(self.model, text_encoder=self.text_encoder)
+        return self._backend
 
     def pipeline_config(self) -> dict:
         return {
@@ -125,7 +136,9 @@ class BusTumorPipeline:
         return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, text_encoder=None, sampler: str | None = None):
+    def from_pretrained(
+        cls, directory: str | Path, text_encoder=None, sampler: str | None = None, backend=None
+    ):
         from safetensors.torch import load_file
 
         directory = Path(directory)
@@ -157,6 +170,7 @@ class BusTumorPipeline:
             sampler or components.get("sampler", DEFAULT_SAMPLER),
             text_encoder,
             cfg.get("info"),
+            backend,
         )
 
     # ---------------------------------------------------------------- sampling
@@ -164,11 +178,7 @@ class BusTumorPipeline:
         self, text: str, description: LesionDescription | None, batch: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(conditional [B, L, W], unconditional [B, L, W]) cross-attention sequences."""
-        from engine.language.encoder import description_to_indices
-
-        tokens, token_mask = self.text_encoder.encode_with_mask([text])
-        cond = self.model.conditioner(tokens, description_to_indices([description]), token_mask)
-        return cond.expand(batch, -1, -1), self.model.conditioner.null(batch)
+        return self.backend.encode(text, description, batch)
 
     @torch.no_grad()
     def __call__(
@@ -234,7 +244,7 @@ class BusTumorPipeline:
         for t in timesteps:
             x = scheduler.scale_model_input(latents, t)
             x = torch.cat([x, x]) if guided else x
-            out = self.model(x, both_conditions, t.expand(x.shape[0]), sequence)
+            out = self.backend.denoise(x, both_conditions, t.expand(x.shape[0]), sequence)
             if guided:
                 c, u = out.chunk(2)
                 out = u + guidance * (c - u)
@@ -257,6 +267,7 @@ class BusTumorPipeline:
             "window": lw.window.to_dict(),
             "soft_mask": soft_mask is not None,
             "model": self.info,
+            "backend": self.backend.name,
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
             "seconds": round(time.perf_counter() - started, 3),

@@ -1,0 +1,48 @@
+"""Interchangeable backends for the generator's two model calls: torch (CPU fp32, CUDA fp16/bf16) or
+exported ONNX graphs in onnxruntime (CPU, CUDA, TensorRT when present).
+
+Every backend has the same two calls; the pipeline's sampling code never changes:
+
+    backend.denoise(noisy, conditions, timestep, sequence) -> prediction      # [B,1,S,S]
+    backend.encode(text, description, batch) -> (sequence, null_sequence)     # [B,L,W] each
+
+    pipe = load_pipeline("resources/models/default", "auto")   # or torch-cpu, torch-cuda, onnx-cpu, onnx-cuda
+    result = pipe(frame, mask, description, seed=0, steps=20)
+
+This package imports neither torch nor onnxruntime at import time: the onnx backends run in an
+install without torch (engine.backends.onnx_pipeline).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.backends.select import BACKEND_NAMES, BackendChoice, select_backend
+
+__all__ = ["BACKEND_NAMES", "BackendChoice", "load_pipeline", "select_backend"]
+
+
+def load_pipeline(
+    model_dir: str | Path, backend: str = "auto", threads: int | None = None, cuda_dtype: str = "fp16"
+):
+    """A ready pipeline for `model_dir` on `backend` ("auto" or one of BACKEND_NAMES).
+
+    torch backends: engine.generator.pipeline.BusTumorPipeline on the folder's safetensors weights.
+    onnx backends: engine.backends.onnx_pipeline.OnnxPipeline on the exported graphs (the folder
+    itself or its `onnx/` subfolder), numpy and onnxruntime only.
+    The chosen backend is `pipe.backend`; `pipe.backend.note` is one line when it had to fall back.
+    """
+    from engine.backends.onnx_backend import onnx_folder
+
+    choice = select_backend(backend, has_onnx=onnx_folder(model_dir) is not None)
+    if choice.name.startswith("onnx"):
+        from engine.backends.onnx_pipeline import OnnxPipeline
+
+        return OnnxPipeline.from_pretrained(model_dir, choice.name, threads)
+    from engine.backends.torch_backend import TorchBackend
+    from engine.generator.pipeline import BusTumorPipeline
+
+    pipe = BusTumorPipeline.from_pretrained(model_dir)
+    if choice.name == "torch-cuda":
+        pipe._backend = TorchBackend(pipe.model, "cuda", cuda_dtype, pipe.text_encoder)
+    return pipe
