@@ -199,15 +199,14 @@ def run_job(job) -> JobResult:
         result = physics_only(gray, mask, description, job.seed, job.variants, soft)
         model_name = "physics draft (no model)"
     else:
-        from engine.generator.pipeline import CONFIG_NAME, BusTumorPipeline
+        from engine.backends import load_pipeline
+        from engine.backends.onnx_backend import CONFIG_NAME
         from engine.settings import get_settings
 
         model_dir = Path(job.model_dir or get_settings().model_dir)
         if not (model_dir / CONFIG_NAME).is_file():
             raise MissingPartError(f"the trained tumor generator model ({model_dir})", ISSUE)
-        if job.backend not in ("auto", "torch-cpu", "torch-cuda"):
-            raise MissingPartError(f"the {job.backend} backend (engine.backends)", "Backends")
-        pipe = BusTumorPipeline.from_pretrained(model_dir)
+        pipe = load_pipeline(model_dir, job.backend)  # torch or onnxruntime; same sampling walk
         result = pipe(
             gray, mask, description, seed=job.seed, steps=job.steps, guidance=job.guidance,
             strength=job.strength, variants=job.variants, text=job.text, soft_mask=soft,
