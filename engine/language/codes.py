@@ -1,17 +1,31 @@
 """Coded concepts of a LesionDescription, for the DICOM SR (TID 1500 qualitative evaluations).
 
-Codes are (value, scheme designator, meaning) triples. Standard codes are used only where we are
-sure of them: SNOMED CT (SCT) for mass, breast, finding site, diameter, long/short axis, yes/no/
-unknown, benign/malignant neoplasm; DICOM (DCM) 121071 Finding; UMLS C0034375 Qualitative
-Evaluations; UCUM mm. The BI-RADS descriptor values themselves are NOT given standard codes here:
-we could not verify their SNOMED CT / RadLex / DCM identifiers offline, so they use the
-project-private scheme 99BUSSTUDIO (private schemes start with '99' per DICOM PS3.3 8.2) until
-someone maps them against the published context groups. `is_standard(code)` tells them apart.
+Codes are (value, scheme designator, meaning) triples taken from pydicom's copy of the DICOM PS3.16
+context groups (`pydicom.sr.codedict.codes`), never typed by hand: a value code is looked up in the
+context group it must belong to (`codes.CID6005.OvoidShapeOval` fails unless it is in CID 6005), so
+a wrong code cannot be written. The BI-RADS ultrasound groups used:
+  CID 6005 shape, CID 6007 margin, CID 6152 orientation, CID 6154 echo pattern, CID 6155 posterior
+  acoustic features, CID 6013 calcification distribution; concept names DCM 111354 Orientation,
+  111037 Margins, 111360 Echo pattern, 111366 Posterior acoustic features, 111008 Calcification
+  Distribution, 111359 Echogenic halo (CID 6153), 111005 Assessment Category, 111042 Pathology, and
+  SCT 300842002 Shape (DICOM has no DCM concept name for shape).
+Where PS3.16 has no code, a private code (scheme 99BUSSTUDIO; private schemes start with '99', PS3.3
+8.2) is used and `is_standard` says so:
+  - echo pattern 'heterogeneous' (BI-RADS 5th edition; CID 6154 predates it, and DCM 111353
+    'Heterogeneous echotexture' is breast *background* echotexture, CID 6151, not a mass);
+  - margin 'not circumscribed' (CID 6007 lists only the subtypes);
+  - calcifications 'none' and 'intraductal' (CID 6013 has only within / outside of a mass);
+  - the BI-RADS assessment categories (CID 6027 is empty in PS3.16: the ACR's codes are not in DICOM).
+One SNOMED CT code is not in pydicom's tables and stays typed here, checked by its Verhoeff check
+digit in the tests: 3898006 'Neoplasm, benign' (pydicom's SCT 'Benign' 30807003 is an interventional
+procedure result, CID 6063, not a neoplasm).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from pydicom.sr.codedict import codes as _dicom
 
 from engine.language.description import LesionDescription
 from engine.language.lexicon import (
@@ -27,13 +41,17 @@ from engine.language.lexicon import (
 )
 
 PRIVATE_SCHEME = "99BUSSTUDIO"
-STANDARD_SCHEMES = ("SCT", "DCM", "UMLS", "UCUM")
+STANDARD_SCHEMES = ("SCT", "DCM", "UCUM")
 
 
 class Code(NamedTuple):
     value: str
     scheme: str
     meaning: str
+
+
+def _from_dicom(code) -> Code:
+    return Code(code.value, code.scheme_designator, code.meaning)
 
 
 def _private(value: str, meaning: str) -> Code:
@@ -44,53 +62,73 @@ def is_standard(code: Code) -> bool:
     return code.scheme in STANDARD_SCHEMES
 
 
-# Standard codes (SNOMED CT identifiers also pass the Verhoeff check digit; a test checks).
-MASS = Code("4147007", "SCT", "Mass")
-BREAST = Code("76752008", "SCT", "Breast")
-FINDING_SITE = Code("363698007", "SCT", "Finding site")
-FINDING = Code("121071", "DCM", "Finding")
-QUALITATIVE_EVALUATIONS = Code("C0034375", "UMLS", "Qualitative Evaluations")
-DIAMETER = Code("81827009", "SCT", "Diameter")
-LONG_AXIS = Code("103339001", "SCT", "Long axis")
-SHORT_AXIS = Code("103340004", "SCT", "Short axis")
-YES = Code("373066001", "SCT", "Yes")
-NO = Code("373067005", "SCT", "No")
-UNKNOWN = Code("261665006", "SCT", "Unknown")
-MILLIMETER = Code("mm", "UCUM", "millimeter")
+MASS = _from_dicom(_dicom.SCT.Mass)
+BREAST = _from_dicom(_dicom.SCT.Breast)
+FINDING_SITE = _from_dicom(_dicom.SCT.FindingSite)
+FINDING = _from_dicom(_dicom.DCM.Finding)
+DIAMETER = _from_dicom(_dicom.SCT.Diameter)
+LONG_AXIS = _from_dicom(_dicom.SCT.LongAxis)
+SHORT_AXIS = _from_dicom(_dicom.SCT.ShortAxis)
+YES = _from_dicom(_dicom.SCT.Yes)
+NO = _from_dicom(_dicom.SCT.No)
+UNKNOWN = _from_dicom(_dicom.SCT.Unknown)
+MILLIMETER = _from_dicom(_dicom.UCUM.Millimeter)
+NEOPLASM_BENIGN = Code("3898006", "SCT", "Neoplasm, benign")  # not in pydicom's tables
 
-# Concept names of the qualitative evaluations (private: see the module docstring).
+# Concept names of the qualitative evaluations.
 CONCEPT = {
-    "shape": _private("SHAPE", "Shape"),
-    "orientation": _private("ORIENTATION", "Orientation"),
-    "margin": _private("MARGIN", "Margin"),
-    "echo_pattern": _private("ECHO-PATTERN", "Echo pattern"),
-    "posterior_features": _private("POSTERIOR", "Posterior features"),
-    "calcifications": _private("CALCIFICATIONS", "Calcifications"),
-    "halo": _private("HALO", "Echogenic halo"),
-    "birads": _private("BIRADS", "BI-RADS assessment category"),
-    "pathology": _private("PATHOLOGY", "Pathology"),
+    "shape": _from_dicom(_dicom.SCT.Shape),
+    "orientation": _from_dicom(_dicom.DCM.Orientation),
+    "margin": _from_dicom(_dicom.DCM.Margins),
+    "echo_pattern": _from_dicom(_dicom.DCM.EchoPattern),
+    "posterior_features": _from_dicom(_dicom.DCM.PosteriorAcousticFeatures),
+    "calcifications": _from_dicom(_dicom.DCM.CalcificationDistribution),
+    "halo": _from_dicom(_dicom.CID6153.EchogenicHalo),
+    "birads": _from_dicom(_dicom.DCM.AssessmentCategory),
+    "pathology": _from_dicom(_dicom.DCM.Pathology),
 }
 
-
-def _enum_codes(enum, prefix: str) -> dict:
-    # Code Value is VR SH: at most 16 characters.
-    return {m: _private(f"{prefix}-{m.name.replace('_', '')}"[:16], m.value) for m in enum}
-
+# The context group each descriptor's standard values come from (tests check every value is in it).
+CONTEXT_GROUP = {
+    Shape: 6005,
+    MarginSubtype: 6007,
+    Orientation: 6152,
+    EchoPattern: 6154,
+    PosteriorFeatures: 6155,
+    Calcifications: 6013,
+}
 
 VALUE_CODES: dict = {
-    **_enum_codes(Shape, "SHP"),
-    **_enum_codes(Orientation, "ORI"),
-    **_enum_codes(MarginSubtype, "MRG"),
-    **_enum_codes(EchoPattern, "ECH"),
-    **_enum_codes(PosteriorFeatures, "PST"),
-    **_enum_codes(Calcifications, "CAL"),
+    Shape.OVAL: _from_dicom(_dicom.CID6005.OvoidShapeOval),
+    Shape.ROUND: _from_dicom(_dicom.CID6005.RoundShape),
+    Shape.IRREGULAR: _from_dicom(_dicom.CID6005.Irregular),
+    Orientation.PARALLEL: _from_dicom(_dicom.CID6152.Parallel),
+    Orientation.NOT_PARALLEL: _from_dicom(_dicom.CID6152.NotParallel),
+    MarginSubtype.INDISTINCT: _from_dicom(_dicom.CID6007.IndistinctLesion),
+    MarginSubtype.ANGULAR: _from_dicom(_dicom.CID6007.AngularMargins),
+    MarginSubtype.MICROLOBULATED: _from_dicom(_dicom.CID6007.MicrolobulatedLesion),
+    MarginSubtype.SPICULATED: _from_dicom(_dicom.CID6007.SpiculatedLesion),
+    EchoPattern.ANECHOIC: _from_dicom(_dicom.CID6154.Anechoic),
+    EchoPattern.HYPERECHOIC: _from_dicom(_dicom.CID6154.Hyperechoic),
+    EchoPattern.COMPLEX_CYSTIC_SOLID: _from_dicom(_dicom.CID6154.Complex),
+    EchoPattern.HYPOECHOIC: _from_dicom(_dicom.CID6154.Hypoechoic),
+    EchoPattern.ISOECHOIC: _from_dicom(_dicom.CID6154.Isoechoic),
+    EchoPattern.HETEROGENEOUS: _private("ECH-HETEROGEN", "Heterogeneous echo pattern"),
+    PosteriorFeatures.NONE: _from_dicom(_dicom.CID6155.NoPosteriorAcousticFeatures),
+    PosteriorFeatures.ENHANCEMENT: _from_dicom(_dicom.CID6155.PosteriorEnhancement),
+    PosteriorFeatures.SHADOWING: _from_dicom(_dicom.CID6155.PosteriorShadowing),
+    PosteriorFeatures.COMBINED: _from_dicom(_dicom.CID6155.CombinedPosteriorEnhancementAndShadowing),
+    Calcifications.NONE: _private("CAL-NONE", "No calcifications"),
+    Calcifications.IN_MASS: _from_dicom(_dicom.CID6013.CalcificationsWithinAMass),
+    Calcifications.OUTSIDE_MASS: _from_dicom(_dicom.CID6013.CalcificationsOutsideOfAMass),
+    Calcifications.INTRADUCTAL: _private("CAL-INTRADUCTAL", "Intraductal calcifications"),
     **{c: _private(f"BIRADS-{c.value.upper()}", f"BI-RADS {c.value.upper()}") for c in BiradsCategory},
-    Pathology.BENIGN: Code("3898006", "SCT", "Neoplasm, benign"),
-    Pathology.MALIGNANT: Code("86049000", "SCT", "Malignant neoplasm, primary"),
+    Pathology.BENIGN: NEOPLASM_BENIGN,
+    Pathology.MALIGNANT: _from_dicom(_dicom.SCT.MalignantNeoplasmPrimary),
     Pathology.UNKNOWN: UNKNOWN,
 }
-CIRCUMSCRIBED = _private("MRG-CIRCUMSCR", "circumscribed")
-NOT_CIRCUMSCRIBED = _private("MRG-NOTCIRCUMSCR", "not circumscribed")
+CIRCUMSCRIBED = _from_dicom(_dicom.CID6007.CircumscribedLesion)
+NOT_CIRCUMSCRIBED = _private("MRG-NOTCIRCUMSCR", "Not circumscribed")
 
 
 def description_to_coded_pairs(desc: LesionDescription) -> list[tuple[Code, Code]]:

@@ -3,6 +3,7 @@ from engine.language import LesionDescription, Margin
 from engine.language.codes import (
     CIRCUMSCRIBED,
     CONCEPT,
+    CONTEXT_GROUP,
     NOT_CIRCUMSCRIBED,
     PRIVATE_SCHEME,
     VALUE_CODES,
@@ -65,10 +66,12 @@ def test_coded_pairs_of_a_description():
     pairs = description_to_coded_pairs(d)
     meanings = [(c.meaning, v.meaning) for c, v in pairs]
     assert meanings == [
-        ("Shape", "irregular"), ("Margin", "not circumscribed"), ("Margin", "spiculated"),
-        ("Margin", "indistinct"), ("Echogenic halo", "No"), ("Pathology", "Malignant neoplasm, primary"),
+        ("Shape", "Irregular"), ("Margins", "Not circumscribed"), ("Margins", "Spiculated lesion"),
+        ("Margins", "Indistinct lesion"), ("Echogenic halo", "No"),
+        ("Pathology", "Malignant neoplasm, primary (morphologic abnormality)"),
     ]  # fmt: skip
-    assert is_standard(pairs[-1][1]) and pairs[0][1].scheme == PRIVATE_SCHEME
+    assert pairs[0][1] == ("49608001", "SCT", "Irregular") and is_standard(pairs[0][1])
+    assert pairs[1][1].scheme == PRIVATE_SCHEME and not is_standard(pairs[1][1])
     assert [(c.meaning, v) for c, v, _ in description_to_measurements(d)] == [
         ("Long axis", 14.0),
         ("Short axis", 9.0),
@@ -76,3 +79,55 @@ def test_coded_pairs_of_a_description():
     assert description_to_coded_pairs(LesionDescription()) == []
     concept = to_highdicom(pairs[0][1])
     assert (concept.value, concept.scheme_designator, concept.meaning) == pairs[0][1]
+
+
+def _dicom_cids(code: Code) -> list[int]:
+    """The context groups PS3.16 (as shipped by pydicom) lists `code` in; [] when it is not there."""
+    from pydicom.sr._concepts_dict import concepts
+
+    entries = [e[code.value] for e in concepts.get(code.scheme, {}).values() if code.value in e]
+    if entries:
+        assert code.meaning in {meaning for meaning, _ in entries}  # one code may have several keywords
+    return sorted({cid for _, cids in entries for cid in cids})
+
+
+# Values with no code in PS3.16: each is named here, with its reason in engine.language.codes.
+NO_STANDARD_CODE = {EchoPattern.HETEROGENEOUS, Calcifications.NONE, Calcifications.INTRADUCTAL}
+
+
+def test_every_descriptor_value_is_coded_from_its_context_group():
+    assert {Shape: 6005, MarginSubtype: 6007, Orientation: 6152, EchoPattern: 6154,
+                             PosteriorFeatures: 6155, Calcifications: 6013} == CONTEXT_GROUP  # fmt: skip
+    for enum, cid in CONTEXT_GROUP.items():
+        for member in enum:
+            code = VALUE_CODES[member]
+            if member in NO_STANDARD_CODE:
+                assert code.scheme == PRIVATE_SCHEME and not is_standard(code), member
+            else:
+                assert is_standard(code) and cid in _dicom_cids(code), (member, code)
+    assert 6007 in _dicom_cids(CIRCUMSCRIBED) and not is_standard(NOT_CIRCUMSCRIBED)
+    # heterogeneous must not borrow the background-echotexture code of CID 6151
+    assert VALUE_CODES[EchoPattern.HETEROGENEOUS].value != "111353"
+    assert all(not is_standard(VALUE_CODES[c]) for c in BiradsCategory)  # CID 6027 is empty in PS3.16
+
+
+def test_concept_names_are_the_dicom_breast_ultrasound_concepts():
+    expected = {"orientation": "111354", "margin": "111037", "echo_pattern": "111360",
+                "posterior_features": "111366", "calcifications": "111008", "halo": "111359",
+                "birads": "111005", "pathology": "111042"}  # fmt: skip
+    for name, value in expected.items():
+        assert CONCEPT[name].scheme == "DCM" and CONCEPT[name].value == value, name
+        assert _any_dicom_entry(CONCEPT[name]), name
+    assert CONCEPT["shape"] == ("300842002", "SCT", "Shape")
+    assert 6153 in _dicom_cids(CONCEPT["halo"])
+    standard = [
+        c for c in [*VALUE_CODES.values(), *CONCEPT.values(), codes.MASS, codes.LONG_AXIS] if is_standard(c)
+    ]
+    unknown_to_pydicom = [c for c in standard if c.scheme != "UCUM" and not _any_dicom_entry(c)]
+    assert unknown_to_pydicom == [codes.NEOPLASM_BENIGN]  # the one hand-typed code (Verhoeff-checked above)
+
+
+def _any_dicom_entry(code: Code) -> bool:
+    from pydicom.sr._concepts_dict import concepts
+
+    return any(code.value in entry for entry in concepts.get(code.scheme, {}).values())
