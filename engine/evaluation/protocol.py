@@ -9,10 +9,10 @@ from pathlib import Path
 from engine.evaluation.training import TrainConfig
 
 PROTOCOLS = {
-    # 64 px, narrow models, few epochs: small enough for 3 arms x 3 seeds x 2 tasks on 2 cores
+    # 64 px, narrow models, few epochs: 3 arms x 3 seeds x 2 tasks in about 30 min on 2 cores
     "reduced": {
         "size": 64,
-        "train": TrainConfig(epochs=8, batch=16, lr=2e-3, base=8, depth=3),
+        "train": TrainConfig(epochs=16, batch=16, lr=2e-3, base=8, depth=3),
         "canvas_px": 256,
     },
     "full": {

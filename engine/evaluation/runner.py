@@ -195,8 +195,10 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
             log(f"{arm}, seed {seed}: trained and tested in {time.perf_counter() - t0:.1f} s")
     labels = {name: test.labels for name, test in tests.items()}
     estimates, comparisons = summarize(raw, labels, cfg.bootstrap)
+    import torch
+
     results = {
-        "config": cfg.to_dict(),
+        "config": {**cfg.to_dict(), "torch": torch.__version__, "torch_threads": torch.get_num_threads()},
         "datasets": {
             "train": {
                 "name": dataset_name(train_index),
