@@ -60,7 +60,8 @@ def _progress(enabled: bool, desc: str):
 
 
 def _limited(cases, limit):
-    """At most `limit` cases, taken evenly over the labels (seeded order does not matter: sorted)."""
+    """At most `limit` cases, the first ones of each label in case-id order (no randomness: a dry
+    run sees the same images every time)."""
     cases = sorted(cases, key=lambda c: (c.label, c.case_id))
     if limit is None or len(cases) <= limit:
         return cases
