@@ -49,6 +49,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="dataset whose lesion-free (normal) frames receive synthetic tumors (default: --train)",
     )
+    p.add_argument(
+        "--canvas-px",
+        type=int,
+        default=None,
+        help="canvases are scaled down to this longer side before synthesis (reduced 256, full 512); "
+        "use the real frames' size (e.g. 1024) for a reader study, so resolution gives nothing away",
+    )
     p.add_argument("--epochs", type=int, default=None, help="override the protocol's epochs")
     p.add_argument("--size", type=int, default=None, help="override the protocol's image size (px)")
     p.add_argument("--limit", type=int, default=None, help="at most N images per dataset (dry runs)")
@@ -87,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         canvases=args.canvases,
         limit=args.limit,
         epochs=args.epochs,
+        canvas_px=args.canvas_px,
         size=args.size,
         bootstrap=args.bootstrap,
     )
