@@ -288,14 +288,15 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
 
     # opening ---------------------------------------------------------------------------------------
-    def open_path(self, path: str | os.PathLike, frame: int = 0) -> None:
+    def open_path(self, path: str | os.PathLike, frame: int = 0):
+        """Open a file in the viewer, or a folder in the study browser (returns the scan's worker)."""
         path = Path(path)
         if path.is_dir():
-            self.open_folder(path)
-            return
+            return self.open_folder(path)
         study = engine_parts.open_study(path)
         self.image.set_study(study, path, frame=frame)
         _log.info("opened %s (%d frames)", path, study.n_frames)
+        return None
 
     def open_folder(self, folder: Path):
         """Show the folder in the study browser (scanned off the UI thread); double-click opens a file."""

@@ -133,8 +133,8 @@ def test_session_restores_everything(described, qtbot, tmp_path):
 
 
 def test_study_browser_groups_and_opens(window, dicom_dir, qtbot):
-    worker = window.open_path(dicom_dir) or window.browser.worker
-    assert worker is not None
+    worker = window.open_path(dicom_dir)
+    assert worker is window.browser.worker
     with qtbot.waitSignal(worker.signals.done, timeout=120000):
         pass
     tree = window.browser.tree
