@@ -116,7 +116,7 @@ class SyntheticImage:
     record: dict  # description, seeds, generator record
 
 
-def _load_generator(method: str, model_dir: Path | None):
+def _load_generator(method: str, model_dir: Path | None, options: dict | None = None):
     """A callable (frame, mask, description, seed, soft) -> (pixels uint8, record)."""
     if method == "physics":
         from engine.parts import require
@@ -144,7 +144,7 @@ def _load_generator(method: str, model_dir: Path | None):
     pipe = pipeline_module.BusTumorPipeline.from_pretrained(model_dir)
 
     def draw(frame, mask, description, seed, soft):
-        result = pipe(frame, mask, description, seed=int(seed), soft_mask=soft)
+        result = pipe(frame, mask, description, seed=int(seed), soft_mask=soft, **(options or {}))
         return result.pixels[0], result.record
 
     return draw
@@ -172,14 +172,16 @@ def build_synthetic_set(
     model_dir: Path | None = None,
     canvas_px: int = 256,
     progress=None,
+    diffusion_options: dict | None = None,
 ) -> list[SyntheticImage]:
-    """n synthetic images, half benign and half malignant, canvases used in a seeded rotation."""
+    """n synthetic images, half benign and half malignant, canvases used in a seeded rotation.
+    diffusion_options go to the pipeline call (steps, guidance, strength, sampler); default: its own."""
     if n < 1:
         raise InputError(f"the synthetic set needs at least 1 image, got {n}")
     canvases = [c for c in canvases if not c.has_lesion]
     if not canvases:
         raise InputError("no lesion-free canvas frames (e.g. BUSI normal/) to draw synthetic tumors into")
-    draw = _load_generator(method, model_dir)
+    draw = _load_generator(method, model_dir, diffusion_options)
     from engine.parts import require
 
     # the same placement as the main job: inside the lit tissue, below the skin line

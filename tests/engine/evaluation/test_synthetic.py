@@ -74,3 +74,21 @@ def test_busi_normal_frames_are_canvases(busi_dir):
     items = build_synthetic_set(normal, 2, seed=0, method="physics", canvas_px=160)
     assert [it.canvas for it in items] != [] and all(it.mask.sum() > 20 for it in items)
     assert {it.canvas for it in items} <= {c.case_id for c in normal}
+
+
+def test_diffusion_set_goes_through_the_saved_pipeline(canvases, tmp_path):
+    pipeline = pytest.importorskip("engine.generator.pipeline")
+    from tests.engine.generator.tiny import tiny_model
+
+    pipeline.BusTumorPipeline(tiny_model()).save_pretrained(tmp_path / "model")
+    items = build_synthetic_set(
+        canvases, 1, seed=3, method="diffusion", model_dir=tmp_path / "model", diffusion_options={"steps": 3}
+    )
+    physics = build_synthetic_set(canvases, 1, seed=3, method="physics")
+    for it, ph in zip(items, physics, strict=True):
+        assert (
+            it.record["generator"]["method"] == "diffusion"
+            and it.record["generator"]["seed"] == it.record["seed"]
+        )
+        assert np.array_equal(it.mask, ph.mask)  # same request and placement, another painter
+        assert not np.array_equal(it.image, ph.image)
