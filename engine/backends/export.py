@@ -70,6 +70,7 @@ def _export(module, args, path: Path, inputs, outputs, dynamic_axes) -> None:
         import onnx
 
         onnx.checker.check_model(tmp, full_check=True)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the graphs are ordinary model files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,6 +80,7 @@ def _export(module, args, path: Path, inputs, outputs, dynamic_axes) -> None:
 def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str | Path | None = None) -> dict:
     """Export the model folder's denoiser and encoder to `out_dir`; returns the "onnx" config entry."""
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
     from engine.generator.pipeline import BusTumorPipeline
     from engine.language.encoder import text_model_dir as default_text_model_dir
@@ -89,6 +91,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str 
     pipe = BusTumorPipeline.from_pretrained(model_dir)
     model = pipe.model.float().eval()
     text_dir = Path(text_model_dir) if text_model_dir else default_text_model_dir()
+    hf_logging.disable_progress_bar()
     text_model = AutoModel.from_pretrained(text_dir, local_files_only=True).float().eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg, seq_len, width = model.denoiser.config, model.conditioner.sequence_length, model.conditioner.width
@@ -140,6 +143,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -151,6 +155,7 @@ def _copy_atomic(src: Path, dst: Path) -> None:
     os.close(fd)
     try:
         shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

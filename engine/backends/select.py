@@ -23,7 +23,10 @@ class BackendChoice:
 
 
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import blocker (or a broken install) counts as no torch
+        return False
 
 
 def torch_cuda_available() -> bool:
@@ -35,7 +38,10 @@ def torch_cuda_available() -> bool:
 
 
 def onnxruntime_providers() -> list[str]:
-    if importlib.util.find_spec("onnxruntime") is None:
+    try:
+        if importlib.util.find_spec("onnxruntime") is None:
+            return []
+    except ImportError:
         return []
     import onnxruntime
 

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from engine.backends import load_pipeline
+from engine.backends.onnx_backend import OnnxBackend
+from engine.backends.onnx_pipeline import OnnxPipeline
+from engine.backends.torch_backend import NumpyBackendAdapter
+from engine.errors import InputError, ModelError
+from engine.generator.pipeline import BusTumorPipeline
+from engine.language import LesionDescription
+from tests.engine.generator.tiny import ellipse, tissue
+
+DESC = LesionDescription(shape="irregular", echo_pattern="hypoechoic")
+
+
+def psnr(a, b):
+    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
+    return np.inf if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.fixture(scope="module")
+def torch_pipe(exported):
+    return load_pipeline(exported[0], "torch-cpu")
+
+
+def test_load_pipeline_picks_the_backend(exported, torch_pipe):
+    assert isinstance(torch_pipe, BusTumorPipeline) and torch_pipe.backend.name == "torch-cpu"
+    onnx_pipe = load_pipeline(exported[1], "onnx-cpu")
+    assert isinstance(onnx_pipe, OnnxPipeline) and onnx_pipe.backend.name == "onnx-cpu"
+    with pytest.raises(ModelError, match="no ONNX graphs"):
+        load_pipeline(exported[0], "onnx-cpu")
+
+
+@pytest.mark.parametrize("strength", [0.6, 1.0])
+def test_torch_free_pipeline_gives_torchs_result_for_the_same_seed(exported, torch_pipe, strength):
+    frame, mask = tissue(), ellipse()
+    onnx_pipe = load_pipeline(exported[1], "onnx-cpu")
+    a = torch_pipe(frame, mask, DESC, seed=3, steps=6, strength=strength, variants=2)
+    b = onnx_pipe(frame, mask, DESC, seed=3, steps=6, strength=strength, variants=2)
+    assert b.pixels.shape == a.pixels.shape and b.pixels.dtype == np.uint8
+    assert psnr(a.pixels, b.pixels) >= 40
+    assert not np.array_equal(b.pixels[0], frame)  # it synthesized something
+    assert b.record["denoising_steps_run"] == a.record["denoising_steps_run"]
+    assert b.record["backend"] == "onnx-cpu" and a.record["backend"] == "torch-cpu"
+    c = onnx_pipe(frame, mask, DESC, seed=4, steps=6, strength=strength, variants=2)
+    assert not np.array_equal(b.pixels, c.pixels)
+
+
+def test_same_pipeline_code_with_an_onnx_backend(exported, torch_pipe):
+    """BusTumorPipeline's own sampling walk, with only the denoiser/encoder calls on onnxruntime."""
+    frame, mask = tissue(), ellipse()
+    via_onnx = BusTumorPipeline(
+        torch_pipe.model, torch_pipe.schedule, backend=NumpyBackendAdapter(OnnxBackend(exported[1]))
+    )
+    a = torch_pipe(frame, mask, DESC, seed=1, steps=5, sampler="ddim")
+    b = via_onnx(frame, mask, DESC, seed=1, steps=5, sampler="ddim")
+    assert psnr(a.pixels, b.pixels) >= 40 and b.record["backend"] == "onnx-cpu"
+
+
+def test_torch_free_pipeline_refuses_a_torch_only_sampler(exported):
+    with pytest.raises(InputError, match="needs torch"):
+        load_pipeline(exported[1], "onnx-cpu")(tissue(), ellipse(), steps=2, sampler="unipc")
