@@ -91,3 +91,12 @@ def test_missing_generator_model_stops_with_its_name(datasets, tmp_path, capsys,
 def test_unknown_dataset_is_one_clear_error(tmp_path, capsys):
     assert main(["evaluate", "--train", "nowhere", "--out", str(tmp_path / "e")]) == 1
     assert "neither a folder nor one of" in capsys.readouterr().err
+
+
+def test_dataset_names_resolve_under_the_data_root(busi_dir, monkeypatch):
+    from engine.evaluation.runner import dataset_name, resolve_dataset
+
+    monkeypatch.setenv("BUS_DATA_ROOT", str(busi_dir.parents[1]))
+    index = resolve_dataset("BUSI")
+    assert index.name == "busi" and dataset_name(index) == "busi" and len(index.lesion_cases()) > 600
+    assert dataset_name(resolve_dataset(str(busi_dir))) == "busi"
