@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import time
 import zlib
@@ -135,8 +136,12 @@ def make_study(
     ids = list(ids)
     rng.shuffle(ids)
     key = {}
-    for item_id, (truth, case) in zip(ids, chosen, strict=True):
-        atomic_write(out / "items" / f"{item_id}.png", _png(_render(case, mode, size_px)))
+    made = time.time()
+    # written in id order with one shared file time: neither the order of writing nor the
+    # modification times follow real-then-synthetic
+    for item_id, (truth, case) in sorted(zip(ids, chosen, strict=True)):
+        path = atomic_write(out / "items" / f"{item_id}.png", _png(_render(case, mode, size_px)))
+        os.utime(path, (made, made))
         key[item_id] = {
             "truth": truth,
             "dataset": case.dataset,

@@ -35,6 +35,7 @@ def test_study_is_balanced_blinded_and_seeded(pools, tmp_path):
     assert "truth" not in json.dumps(study) and "synthetic" not in json.dumps(study["items"])
     files = sorted((out / "items").iterdir())
     assert [f.name for f in files] == sorted(f"{i}.png" for i in key)
+    assert len({f.stat().st_mtime for f in files}) == 1  # file times say nothing either
     for f in files:  # same size and mode, no text chunks (no tool name, date or source path)
         img = Image.open(f)
         assert img.size == (64, 64) and img.mode == "L" and not img.text and not img.info.get("dpi")
