@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from busstudio import engine_parts
-from engine.errors import InputError, MissingPartError
+from engine.errors import InputError
 
 GENERATOR_ISSUE = "The text- and mask-guided diffusion generator"
+BACKENDS_ISSUE = "ONNX export and interchangeable backends"
 METHODS = ("physics", "diffusion")
 
 
@@ -67,18 +68,15 @@ _pipelines: dict[tuple[str, str], object] = {}
 
 
 def _diffusion_pipeline(settings: GenerationSettings):
-    if settings.backend not in ("auto", "torch-cpu", "torch-cuda"):
-        raise MissingPartError(
-            f"the {settings.backend} backend for the generator (engine.backends)", GENERATOR_ISSUE
-        )
     if not settings.model_dir:
         raise InputError("no model folder is set; choose one in Settings or use the physics draft")
     key = (str(Path(settings.model_dir).resolve()), settings.backend)
     if key not in _pipelines:
-        cls = engine_parts.attr(
-            pipeline_module(), "BusTumorPipeline", "the diffusion pipeline", GENERATOR_ISSUE
+        backends = engine_parts.require_module(
+            "engine.backends", "the generator backends (engine.backends)", BACKENDS_ISSUE
         )
-        _pipelines[key] = cls.from_pretrained(settings.model_dir)
+        # torch or onnxruntime, as the Backend setting says; the same sampling walk either way
+        _pipelines[key] = backends.load_pipeline(settings.model_dir, settings.backend)
     return _pipelines[key]
 
 

@@ -209,9 +209,8 @@ class GeneratePanel(QWidget):
             else "No variants"
         )
         self.annotations.set_current(lesion_id)
-        self.refresh_gallery()
-        if variants:
-            self.gallery.setCurrentRow(len(lesion.results) - len(variants))
+        # one gallery rebuild and one compare redraw (each costs tens of ms on the UI thread)
+        self.refresh_gallery(select=len(lesion.results) - len(variants) if variants else None)
         self.generated.emit(len(variants))
 
     def _done(self) -> None:
@@ -220,7 +219,7 @@ class GeneratePanel(QWidget):
         self.cancel_button.setEnabled(False)
 
     # gallery and compare ---------------------------------------------------------------------------
-    def refresh_gallery(self) -> None:
+    def refresh_gallery(self, select: int | None = None) -> None:
         lesion = self.annotations.current
         self.gallery.blockSignals(True)
         self.gallery.clear()
@@ -232,6 +231,8 @@ class GeneratePanel(QWidget):
                 item = QListWidgetItem(icon, f"{star}seed {variant.seed}")
                 item.setToolTip(f"{variant.record.get('method', '')} seed {variant.seed}")
                 self.gallery.addItem(item)
+        if select is not None and 0 <= select < self.gallery.count():
+            self.gallery.setCurrentRow(select)
         self.gallery.blockSignals(False)
         self.keep_button.setEnabled(self.gallery.count() > 0)
         self.update_compare()
@@ -267,8 +268,7 @@ class GeneratePanel(QWidget):
         if lesion is None or row < 0:
             raise InputError("choose a result in the gallery first")
         lesion.chosen_result = row
-        self.refresh_gallery()
-        self.gallery.setCurrentRow(row)
+        self.refresh_gallery(select=row)
         self.progress_label.setText(f"Kept seed {lesion.results[row].seed} for export.")
 
 
