@@ -36,6 +36,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--variants", type=int, default=1)
     p.add_argument("--method", choices=("diffusion", "physics"), default="diffusion")
+    p.add_argument(
+        "--sampler",
+        choices=("dpm++", "unipc", "ddim", "euler"),
+        default=None,
+        help="diffusion sampler (default: the model's, DPM-Solver++)",
+    )
     p.add_argument("--backend", choices=BACKENDS, default=None, help="default: the BUS_BACKEND setting")
     p.add_argument(
         "--model", type=Path, default=None, help="model directory (default: the BUS_MODEL_DIR setting)"
@@ -73,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend or settings.backend,
         model_dir=args.model or settings.model_dir,
         deidentify=not args.keep_identifiers,
+        extra={"sampler": args.sampler} if args.sampler else {},
     )
     result = workflow.run(job)
     print(result)

@@ -13,6 +13,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="data root holding bus/ (default: BUS_DATA_ROOT)")
     p.add_argument("--out", type=Path, required=True, help="run folder: split, log, checkpoint, model/")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument(
+        "--export",
+        action="store_true",
+        help="do not train: save the EMA weights of OUT/checkpoint.pt as OUT/model (for a stopped run)",
+    )
     p.add_argument("--cache", type=Path, default=None, help="preprocessed windows (.npz, built when absent)")
     p.add_argument("--datasets", default="busi,breast", help="comma-separated: busi, breast")
     p.add_argument("--steps", type=int, default=2000)
@@ -24,6 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--val-every", type=int, default=200)
     p.add_argument("--log-every", type=int, default=10)
+    p.add_argument(
+        "--split",
+        type=Path,
+        default=None,
+        help="reuse a saved split.json (e.g. resources/models/default/split.json); without it the split "
+        "is made from a hash of each patient group, the same for the same data",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     p.add_argument("--widths", default="32,64,96", help="UNet block widths, e.g. 32,64,96")
 
@@ -34,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
     from engine.generator.unet import DenoiserConfig
     from engine.settings import get_settings
 
+    if args.export:
+        from engine.generator.train import export_checkpoint
+
+        print(f"model: {export_checkpoint(args.out)}")
+        return 0
     try:
         widths = tuple(int(w) for w in args.widths.split(","))
     except ValueError as exc:
@@ -54,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         log_every=args.log_every,
         resume=args.resume,
         threads=args.threads,
+        split=args.split,
         denoiser=DenoiserConfig(block_out_channels=widths, norm_num_groups=min(16, min(widths))),
     )
     summary = train(cfg, log=lambda msg: print(msg, flush=True))

@@ -210,6 +210,7 @@ def run_job(job) -> JobResult:
         result = pipe(
             gray, mask, description, seed=job.seed, steps=job.steps, guidance=job.guidance,
             strength=job.strength, variants=job.variants, text=job.text, soft_mask=soft,
+            sampler=job.extra.get("sampler"),
         )  # fmt: skip
         model_name = f"BUS Studio tumor generator ({model_dir.name})"
 

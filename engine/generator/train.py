@@ -53,6 +53,9 @@ class TrainConfig:
     log_every: int = 10
     resume: bool = False
     threads: int | None = None
+    split: Path | None = (
+        None  # a saved split.json to reuse (e.g. the default model's); else made from the data
+    )
     denoiser: DenoiserConfig = field(default_factory=DenoiserConfig)
 
     def to_dict(self) -> dict:
@@ -271,7 +274,17 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
         log(f"building the training cache {cache_path} from {cfg.data_root}")
         build_cache(Path(cfg.data_root), cache_path, text_encoder, cfg.datasets, progress=log)
     cache = load_cache(cache_path)
-    split = load_or_make_split(out / "split.json", cache.meta)
+    split_path = out / "split.json"
+    if cfg.split is not None and not split_path.exists():
+        import shutil
+
+        if not Path(cfg.split).is_file():
+            raise InputError(f"--split {cfg.split} does not exist")
+        if is_main:
+            shutil.copyfile(cfg.split, split_path)
+    if world > 1:
+        torch.distributed.barrier()
+    split = load_or_make_split(split_path, cache.meta)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     model = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
     ema = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
@@ -413,6 +426,42 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return summary
+
+
+def export_checkpoint(out: Path, destination: Path | None = None) -> Path:
+    """Save the EMA weights of OUT/checkpoint.pt as a pipeline folder (default OUT/model), no training.
+
+    For a run that was stopped (or is still going): the model as of its last checkpoint.
+    """
+    from engine.generator.pipeline import BusTumorPipeline
+
+    out = Path(out)
+    ckpt_path = out / "checkpoint.pt"
+    if not ckpt_path.is_file():
+        raise InputError(f"no checkpoint at {ckpt_path}")
+    state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    cfg = state["config"]
+    denoiser = DenoiserConfig.from_dict(cfg["denoiser"])
+    text_tokens = state["ema"]["conditioner.null_sequence"].shape[0] - _attribute_tokens()
+    ema = GeneratorModel(denoiser, int(text_tokens))
+    ema.load_state_dict(state["ema"])
+    info = {
+        "steps": int(state["step"]),
+        "batch": cfg["batch"],
+        "wall_seconds": round(float(state.get("seconds", 0.0)), 1),
+        "exported_from": str(ckpt_path),
+    }
+    destination = Path(destination or out / "model")
+    BusTumorPipeline(ema, info=info).save_pretrained(destination)
+    if (out / "log.csv").exists():
+        plot_losses(out / "log.csv", out / "loss.png")
+    return destination
+
+
+def _attribute_tokens() -> int:
+    from engine.language.attributes import ATTRIBUTE_FIELDS
+
+    return len(ATTRIBUTE_FIELDS)
 
 
 def main(argv=None) -> int:  # pragma: no cover - `bus-engine train` is the entry point

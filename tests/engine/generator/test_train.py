@@ -80,9 +80,26 @@ def test_train_saves_resumes_and_loads(cache, tmp_path):
     assert summary["steps"] == 6
     assert [int(r["step"]) for r in csv.DictReader((out / "log.csv").open())][-1] == 6
     assert json.loads((out / "split.json").read_text()) == split
+    # Export from the checkpoint alone (a stopped run) gives the same EMA weights as the saved model.
+    from engine.generator.train import export_checkpoint
+
+    exported = export_checkpoint(out, tmp_path / "exported")
+    assert (exported / "model.safetensors").read_bytes() == (out / "model" / "model.safetensors").read_bytes()
     pipe = BusTumorPipeline.from_pretrained(out / "model", text_encoder=HashTextEncoder())
     r = pipe(tissue(seed=99), ellipse(), LesionDescription(echo_pattern="anechoic"), steps=2)
     assert r.pixels.shape[1:] == (180, 240)
+
+
+def test_a_saved_split_is_reused(cache, tmp_path):
+    first = tmp_path / "first"
+    train(_cfg(first, cache, steps=1), log=lambda m: None)
+    saved = json.loads((first / "split.json").read_text())
+    # Move one sample to test by hand: the reused file wins over a freshly made split.
+    moved = saved["train"].pop()
+    saved["test"].append(moved)
+    (tmp_path / "mine.json").write_text(json.dumps(saved))
+    train(_cfg(tmp_path / "second", cache, steps=1, split=tmp_path / "mine.json"), log=lambda m: None)
+    assert json.loads((tmp_path / "second" / "split.json").read_text()) == saved
 
 
 def test_resume_equals_uninterrupted(cache, tmp_path):
