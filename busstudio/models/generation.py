@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from busstudio import engine_parts
-from engine.errors import InputError
+from engine.errors import InputError, MissingPartError
 
 GENERATOR_ISSUE = "The text- and mask-guided diffusion generator"
 BACKENDS_ISSUE = "ONNX export and interchangeable backends"
@@ -68,15 +68,28 @@ _pipelines: dict[tuple[str, str], object] = {}
 
 
 def _diffusion_pipeline(settings: GenerationSettings):
+    """The generator for the settings' model folder and backend (cached for the session's process).
+
+    engine.backends.load_pipeline picks torch or onnxruntime for the backend name, as `bus-engine
+    synthesize` does; without that room only the torch backends can run."""
     if not settings.model_dir:
         raise InputError("no model folder is set; choose one in Settings or use the physics draft")
     key = (str(Path(settings.model_dir).resolve()), settings.backend)
     if key not in _pipelines:
-        backends = engine_parts.require_module(
-            "engine.backends", "the generator backends (engine.backends)", BACKENDS_ISSUE
-        )
-        # torch or onnxruntime, as the Backend setting says; the same sampling walk either way
-        _pipelines[key] = backends.load_pipeline(settings.model_dir, settings.backend)
+        try:
+            backends = engine_parts.require_module(
+                "engine.backends", "the generator backends (engine.backends)", GENERATOR_ISSUE
+            )
+            load = engine_parts.attr(backends, "load_pipeline", "loading a generator", GENERATOR_ISSUE)
+        except MissingPartError:
+            if settings.backend not in ("auto", "torch-cpu"):
+                raise
+            cls = engine_parts.attr(
+                pipeline_module(), "BusTumorPipeline", "the diffusion pipeline", GENERATOR_ISSUE
+            )
+            _pipelines[key] = cls.from_pretrained(settings.model_dir)
+        else:
+            _pipelines[key] = load(settings.model_dir, settings.backend)
     return _pipelines[key]
 
 

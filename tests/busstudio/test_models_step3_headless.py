@@ -133,3 +133,12 @@ def test_folder_index_groups_by_patient_study_series(dicom_dir):
     assert len(grouped) == len(index.files) and len(tree) > 1
     cine = next(f for f in readable if f.path.name == "us_jpeg-baseline_ybr422_cine_regions_sonosite.dcm")
     assert cine.n_frames == 30
+
+
+def test_diffusion_without_a_model_is_a_clear_model_error(frame_and_mask, tmp_path):
+    from engine.errors import ModelError
+
+    frame, mask, _ = frame_and_mask
+    settings = GenerationSettings(method="diffusion", variants=1, model_dir=str(tmp_path))
+    with pytest.raises(ModelError, match=str(tmp_path)):
+        generate_variants(frame, mask, None, settings)
