@@ -60,3 +60,15 @@ def test_same_pipeline_code_with_an_onnx_backend(exported, torch_pipe):
 def test_torch_free_pipeline_refuses_a_torch_only_sampler(exported):
     with pytest.raises(InputError, match="needs torch"):
         load_pipeline(exported[1], "onnx-cpu")(tissue(), ellipse(), steps=2, sampler="unipc")
+
+
+def test_the_app_setting_runs_the_onnx_backend(exported):
+    from busstudio.models.generation import GenerationSettings, generate_variants
+
+    settings = GenerationSettings(
+        method="diffusion", variants=2, seed=5, steps=4, backend="onnx-cpu", model_dir=str(exported[1])
+    )
+    variants = generate_variants(tissue(), ellipse(), DESC, settings)
+    assert [v.seed for v in variants] == [5, 6]
+    assert all(v.record["backend"] == "onnx-cpu" for v in variants)
+    assert not np.array_equal(variants[0].pixels, variants[1].pixels)
