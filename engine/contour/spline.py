@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -30,20 +31,40 @@ def hermite_basis(t: np.ndarray) -> np.ndarray:
     return np.stack([2 * t3 - 3 * t2 + 1, -2 * t3 + 3 * t2, t3 - 2 * t2 + t, t3 - t2], axis=1)
 
 
+def _next(a: np.ndarray) -> np.ndarray:
+    """The following row of each row of a closed sequence (np.roll(a, -1, 0), several times faster)."""
+    return np.concatenate((a[1:], a[:1]))
+
+
+def _prev(a: np.ndarray) -> np.ndarray:
+    return np.concatenate((a[-1:], a[:-1]))
+
+
 def closed_tangents(points: np.ndarray, tensions: np.ndarray) -> np.ndarray:
     """Kochanek-Bartels tangents (bias = continuity = 0) of a closed polygon of control points."""
-    chord = np.roll(points, -1, axis=0) - np.roll(points, 1, axis=0)
+    chord = _next(points) - _prev(points)
     return 0.5 * (1.0 - tensions)[:, None] * chord
+
+
+@lru_cache(maxsize=64)
+def _segment_basis(per_segment: int) -> np.ndarray:
+    basis = hermite_basis(np.arange(per_segment) / per_segment)  # (S, 4)
+    basis.flags.writeable = False
+    return basis
 
 
 def sample_closed(points: np.ndarray, tensions: np.ndarray, per_segment: int) -> np.ndarray:
     """(N * per_segment, 2) polyline: `per_segment` samples from each control point to the next."""
     tangents = closed_tangents(points, tensions)
-    basis = hermite_basis(np.arange(per_segment) / per_segment)  # (S, 4)
-    p0, p1 = points, np.roll(points, -1, axis=0)
-    m0, m1 = tangents, np.roll(tangents, -1, axis=0)
-    geometry = np.stack([p0, p1, m0, m1], axis=1)  # (N, 4, 2)
-    out = np.matmul(basis[None], geometry)  # (N, S, 2)
+    b = _segment_basis(int(per_segment))
+    p1, m1 = _next(points), _next(tangents)
+    # the Hermite sum per sample: (N, 1, 2) geometry times (S, 1) weights
+    out = (
+        points[:, None] * b[:, 0, None]
+        + p1[:, None] * b[:, 1, None]
+        + tangents[:, None] * b[:, 2, None]
+        + m1[:, None] * b[:, 3, None]
+    )
     return out.reshape(-1, 2)
 
 
@@ -74,11 +95,13 @@ def fill_polygon_fast(polyline: np.ndarray, shape: tuple[int, int]) -> np.ndarra
     removes fillPoly's half-pixel growth: the result differs from the exact raster only in pixels whose
     centre lies within about half a pixel of the outline (area within ~0.5 %)."""
     poly = np.asarray(polyline, np.float64)
-    chord = np.roll(poly, -1, axis=0) - np.roll(poly, 1, axis=0)
-    normal = np.stack([chord[:, 1], -chord[:, 0]], axis=1)
+    after = _next(poly)
+    chord = after - _prev(poly)
+    normal = np.empty_like(chord)
+    normal[:, 0], normal[:, 1] = chord[:, 1], -chord[:, 0]
     normal /= np.maximum(np.hypot(normal[:, 0], normal[:, 1]), 1e-12)[:, None]
     # outward for a counter-clockwise (in x, y) polygon; flip for a clockwise one
-    signed = float(np.dot(poly[:, 0], np.roll(poly[:, 1], -1)) - np.dot(poly[:, 1], np.roll(poly[:, 0], -1)))
+    signed = float(np.dot(poly[:, 0], after[:, 1]) - np.dot(poly[:, 1], after[:, 0]))
     inset = poly - (FAST_FILL_INSET_PX if signed > 0 else -FAST_FILL_INSET_PX) * normal
     out = np.zeros((int(shape[0]), int(shape[1])), np.uint8)
     fixed = np.round(inset * (1 << FAST_FILL_SHIFT)).astype(np.int32)

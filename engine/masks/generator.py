@@ -20,8 +20,9 @@ the same mask on every machine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from engine.contour.spline import Contour, fill_polygon_fast, sample_closed
@@ -76,9 +77,7 @@ def _complete(desc: LesionDescription, priors: Priors, rng: np.random.Generator)
         parallel = rng.random() < priors.parallel_fraction
         orientation = Orientation.PARALLEL if parallel else Orientation.NOT_PARALLEL
     size = desc.size_mm if desc.size_mm is not None else _draw_lognormal(rng, priors.size_mm)
-    values = desc.to_dict()
-    values.update(shape=shape.value, orientation=orientation.value, margin=margin.to_dict(), size_mm=size)
-    return LesionDescription.from_dict(values)
+    return replace(desc, shape=shape, orientation=orientation, margin=margin, size_mm=size)
 
 
 def _norm(values) -> np.ndarray:
@@ -102,17 +101,20 @@ def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
     if desc.perpendicular_mm:
         # exp(2 a2) is the ratio of the longest to the shortest radius of the elongation
         amp[1] = 0.5 * np.log(max(1.0, desc.size_mm / desc.perpendicular_mm))
-    theta = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False) + rng.uniform(
-        0, 2 * np.pi / CONTROL_POINTS
-    )
+    offset = rng.uniform(0, 2 * np.pi / CONTROL_POINTS)
+    theta = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False) + offset
+    # sum_k amp_k cos(k theta_j + phase_k) at the evenly spaced theta_j, as one inverse real FFT
     harmonics = np.arange(1, k + 1)
-    logr = np.cos(theta[:, None] * harmonics[None] + phase[None]) @ amp
+    spectrum = np.zeros(CONTROL_POINTS // 2 + 1, complex)
+    spectrum[1 : k + 1] = 0.5 * CONTROL_POINTS * amp * np.exp(1j * (phase + harmonics * (offset - np.pi)))
+    logr = np.fft.irfft(spectrum, CONTROL_POINTS)
     tension = np.zeros(CONTROL_POINTS)
     corners = priors.margins[cls].get("corners")
     if cls in ("angular", "spiculated") and corners:
         # corners / spike tips: the most prominent local maxima become curvature spikes (tension 1)
-        peak = (logr > np.roll(logr, 1)) & (logr >= np.roll(logr, -1))
-        prominence = np.where(peak, logr - 0.5 * (np.roll(logr, 2) + np.roll(logr, -2)), -np.inf)
+        prev1, next1, prev2, next2 = (np.roll(logr, s) for s in (1, -1, 2, -2))
+        peak = (logr > prev1) & (logr >= next1)
+        prominence = np.where(peak, logr - 0.5 * (prev2 + next2), -np.inf)
         n = int(rng.integers(corners[0], corners[1] + 1))
         tips = np.argsort(-prominence, kind="stable")[:n]
         tension[tips[np.isfinite(prominence[tips])]] = 1.0
@@ -146,14 +148,13 @@ def generate_contour(
     rng = np.random.default_rng(int(seed))
     desc = _complete(description, priors, rng)
     theta, logr, tension, band = _outline(desc, priors, rng)
-    if desc.orientation is Orientation.PARALLEL:
-        angle = rng.normal(0, np.radians(priors.orientation_sd_deg))
-    else:
-        angle = np.pi / 2 + rng.normal(0, np.radians(priors.orientation_sd_deg))
+    spread = np.radians(priors.shapes[desc.shape.value].get("orientation_sd_deg", priors.orientation_sd_deg))
+    angle = rng.normal(0, spread) + (0.0 if desc.orientation is Orientation.PARALLEL else np.pi / 2)
     r = np.exp(logr)
     pts = np.stack([r * np.cos(theta + angle), r * np.sin(theta + angle)], axis=1)
     # scale so the longest diameter (over control points) is the requested size
-    d2 = ((pts[:, None] - pts[None]) ** 2).sum(-1).max()
+    hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+    d2 = ((hull[:, None] - hull[None]) ** 2).sum(-1).max()
     scale = desc.size_mm / mm_per_pixel / np.sqrt(d2)
     pts = pts * scale + np.asarray(center, float)
     return Contour(pts, np.clip(tension, -1, 1)), desc, band * scale
@@ -182,10 +183,15 @@ def generate_mask(
         )
     soft_mask = None
     if band_px > 0 and soft:
-        import cv2
-
         # a blurred mask whose 0.5 level is the outline: the band where the boundary is uncertain
-        soft_mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(band_px / 2, 0.5))
+        sigma = max(band_px / 2, 0.5)
+        soft_mask = np.zeros(mask.shape, np.float32)
+        # blur only around the lesion: beyond the kernel's reach (4 sigma) everything stays 0
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        reach = int(np.ceil(4 * sigma)) + 2
+        r0, r1 = max(rows[0] - reach, 0), min(rows[-1] + reach + 1, mask.shape[0])
+        c0, c1 = max(cols[0] - reach, 0), min(cols[-1] + reach + 1, mask.shape[1])
+        soft_mask[r0:r1, c0:c1] = cv2.GaussianBlur(mask[r0:r1, c0:c1].astype(np.float32), (0, 0), sigma)
     return GeneratedMask(contour, mask, soft_mask, float(band_px), desc)
 
 

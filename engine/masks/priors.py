@@ -82,6 +82,7 @@ class Priors:
 DEFAULT_MARGIN = {"band": 0.08}
 CORNERS = {"angular": [3, 6]}
 SPIKES = {"spikes": [4, 8], "spike_len": 0.2}  # count and mean length (fraction of the radius)
+EXAGGERATION = 1.0
 SPREAD = 0.85  # draws stay a little nearer each class's typical spectrum than the real spread
 
 
@@ -180,6 +181,16 @@ def radial_log_amplitudes(mask: np.ndarray, harmonics: int = SPECTRUM_HARMONICS)
     return np.log(np.abs(spec[1 : harmonics + 1]) + 1e-5)
 
 
+def _orientation_sd(real: list[RealMask]) -> float | None:
+    """RMS angle (degrees) between the major axis and the nearer image axis, over elongated masks
+    (aspect > 1.3: the axis of a near-round mask is noise); None with fewer than 5 of them."""
+    angles = np.array([r.descriptors["orientation_deg"] for r in real if r.descriptors["aspect_ratio"] > 1.3])
+    if angles.size < 5:
+        return None
+    off = np.minimum(angles, 90 - angles)
+    return round(float(np.sqrt((off**2).mean())), 2)
+
+
 def _spectrum_entry(logamps: np.ndarray) -> dict:
     mean = logamps.mean(0)
     cov = np.cov(logamps.T) if len(logamps) > 2 else np.diag(np.full(mean.size, 0.1))
@@ -207,6 +218,10 @@ def measured_priors(real: list[RealMask]) -> Priors:
     margin_frequency = {
         s: {c: sum(1 for r in real if r.shape == s and r.margin == c) for c in MARGIN_CLASSES} for s in SHAPES
     }
+    for s in SHAPES:
+        shapes[s]["orientation_sd_deg"] = _orientation_sd(
+            [r for r in real if r.shape == s]
+        ) or _orientation_sd(real)
     logamps = np.array([radial_log_amplitudes(r.mask) for r in real])
     by_shape = {s: _spectrum_entry(logamps[[r.shape == s for r in real]]) for s in SHAPES}
     by_margin = {c: _spectrum_entry(logamps[[r.margin == c for r in real]]) for c in MARGIN_CLASSES}
@@ -231,7 +246,13 @@ def measured_priors(real: list[RealMask]) -> Priors:
         margins=margins,
         source=f"BrEaST-Lesions_USG, {len(real)} labelled tumour masks (BUSI not used)",
     )
-    priors.spectra = {k: _stored(v["mean"], v["cov"], v["n"]) for k, v in spectra.items()}
+    # each pair's typical spectrum moved EXAGGERATION times as far from the all-mask mean: what sets a
+    # class apart is a little clearer than in single real masks, whose labels are noisy
+    overall = logamps.mean(0)
+    priors.spectra = {
+        k: _stored(overall + EXAGGERATION * (v["mean"] - overall), v["cov"], v["n"])
+        for k, v in spectra.items()
+    }
     return priors
 
 
