@@ -34,7 +34,8 @@ def load_pipeline(
     """
     from engine.backends.onnx_backend import onnx_folder
 
-    choice = select_backend(backend, has_onnx=onnx_folder(model_dir) is not None)
+    has_weights = (Path(model_dir) / "model.safetensors").is_file()
+    choice = select_backend(backend, has_onnx=onnx_folder(model_dir) is not None, has_weights=has_weights)
     if choice.name.startswith("onnx"):
         from engine.backends.onnx_pipeline import OnnxPipeline
 

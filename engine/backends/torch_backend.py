@@ -24,6 +24,9 @@ class TorchBackend:
         self.device = torch.device(device)
         self.dtype = DTYPES[dtype]
         self.model = model.to(self.device, self.dtype).eval().requires_grad_(False)
+        # The conditioner is tiny and feeds float index features (margin subtypes) to its tables:
+        # it stays fp32 and only its output sequence takes the denoiser's dtype.
+        self.model.conditioner.float()
         self._text_encoder = text_encoder
 
     @property
@@ -51,7 +54,7 @@ class TorchBackend:
         cond = conditioner(
             put_like(tokens, conditioner), description_to_indices([description]), token_mask.to(self.device)
         )
-        return cond.expand(batch, -1, -1), conditioner.null(batch)
+        return cond.to(self.dtype).expand(batch, -1, -1), conditioner.null(batch).to(self.dtype)
 
 
 def put_like(x: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:

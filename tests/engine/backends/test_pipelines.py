@@ -27,6 +27,8 @@ def test_load_pipeline_picks_the_backend(exported, torch_pipe):
     assert isinstance(torch_pipe, BusTumorPipeline) and torch_pipe.backend.name == "torch-cpu"
     onnx_pipe = load_pipeline(exported[1], "onnx-cpu")
     assert isinstance(onnx_pipe, OnnxPipeline) and onnx_pipe.backend.name == "onnx-cpu"
+    assert load_pipeline(exported[1], "auto").backend.name == "onnx-cpu"  # only graphs in that folder
+    assert load_pipeline(exported[0], "auto").backend.name == "torch-cpu"
     with pytest.raises(ModelError, match="no ONNX graphs"):
         load_pipeline(exported[0], "onnx-cpu")
 

@@ -34,6 +34,11 @@ def test_auto(monkeypatch, torch, torch_cuda, providers, has_onnx, expected):
     assert choice.name == expected and choice.requested == "auto"
 
 
+def test_auto_on_an_exported_folder_without_torch_weights(monkeypatch):
+    _machine(monkeypatch, torch=True, torch_cuda=True, providers=CPU)
+    assert select_backend("auto", has_onnx=True, has_weights=False).name == "onnx-cpu"
+
+
 def test_auto_with_nothing_usable(monkeypatch):
     _machine(monkeypatch, torch=False, providers=CPU)
     with pytest.raises(ModelError, match="export-onnx"):
