@@ -31,8 +31,8 @@ from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import MARGIN_SUSPICION, MarginSubtype, Orientation, Shape
 from engine.masks.priors import MARGIN_CLASSES, Priors, load_priors
 
-CONTROL_POINTS = 64  # control points of a generated outline (4 per harmonic of the log-radius)
-RASTER_SAMPLES_PER_SEGMENT = 6  # ~1-2 px steps on a 150 px lesion: well under a pixel of chord error
+CONTROL_POINTS = 96  # control points of a generated outline (3 per harmonic of the log-radius)
+RASTER_SAMPLES_PER_SEGMENT = 4  # ~1-2 px steps on a 150 px lesion: well under a pixel of chord error
 
 
 @dataclass

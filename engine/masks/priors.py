@@ -15,8 +15,11 @@ What is fitted, and how:
                       of the margin class. The mean is then calibrated: masks generated from the
                       spectrum are measured the same way and the mean moved by the difference, so
                       the generated spectra (and with them the descriptors) match the real ones.
-  fixed (not in a binary mask)  the indistinct band width, 8 % of the radius; the number of
-                      corners / spike tips that get tension 1 (angular, spiculated)
+  fixed, not fitted   the indistinct band width (8 % of the radius: not in a binary mask); angular:
+                      3-6 corners (tension 1 at the most prominent maxima); spiculated: 4-8 spikes of
+                      ~0.2 radius (chosen by eye against the descriptors); SPREAD, the factor on the
+                      covariance's Cholesky factor (0.85: draws a little more typical than real masks,
+                      a trade of diversity for fidelity); per-shape orientation spread is measured
 Refit with `bus-engine masks --refit-priors`.
 """
 
@@ -39,7 +42,7 @@ SHAPES = ("oval", "round", "irregular")
 FIT_SEED = 0
 
 
-SPECTRUM_HARMONICS = 16  # harmonics of the log-radius: above 16 real spectra are pixel noise
+SPECTRUM_HARMONICS = 32  # harmonics of the log-radius: the body, the margin and the hand-drawn roughness
 RADIAL_SAMPLES = 128  # rays of the radial profile
 MIN_GROUP = 8  # real masks a (shape, margin) pair needs for a spectrum of its own
 LOW_SPLIT = 5  # harmonics 1..5 are the body (shape); the rest carry the margin
@@ -81,7 +84,7 @@ class Priors:
 
 DEFAULT_MARGIN = {"band": 0.08}
 CORNERS = {"angular": [3, 6]}
-SPIKES = {"spikes": [4, 8], "spike_len": 0.2}  # count and mean length (fraction of the radius)
+SPIKES = {"spikes": [3, 6], "spike_len": 0.15}  # count and mean length (fraction of the radius)
 EXAGGERATION = 1.0
 SPREAD = 0.85  # draws stay a little nearer each class's typical spectrum than the real spread
 

@@ -34,7 +34,9 @@ def test_masks_command_writes_pngs_and_contours(tmp_path, capsys):
         mask = np.asarray(Image.open(tmp_path / f"mask_{seed:06d}.png")) > 127
         record = json.loads((tmp_path / f"mask_{seed:06d}.json").read_text())
         contour = Contour.from_dict(record["contour"])
-        assert np.mean(contour.raster(mask.shape) == mask) > 0.999
+        # the PNG is the fast fill: it may differ from the exact raster only in edge pixels
+        perimeter = np.hypot(*np.diff(np.vstack([contour.dense(), contour.dense()[:1]]), axis=0).T).sum()
+        assert (contour.raster(mask.shape) ^ mask).sum() < 0.25 * perimeter
         assert record["description"]["margin"]["subtypes"] == ["spiculated", "indistinct"]
         assert (tmp_path / f"mask_{seed:06d}_soft.png").is_file()
 
