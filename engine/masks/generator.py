@@ -112,7 +112,8 @@ def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
     corners = priors.margins[cls].get("corners")
     if cls in ("angular", "spiculated") and corners:
         # corners / spike tips: the most prominent local maxima become curvature spikes (tension 1)
-        prev1, next1, prev2, next2 = (np.roll(logr, s) for s in (1, -1, 2, -2))
+        ring = np.concatenate((logr[-2:], logr, logr[:2]))  # neighbours around the closed outline
+        prev2, prev1, next1, next2 = ring[:-4], ring[1:-3], ring[3:-1], ring[4:]
         peak = (logr > prev1) & (logr >= next1)
         prominence = np.where(peak, logr - 0.5 * (prev2 + next2), -np.inf)
         n = int(rng.integers(corners[0], corners[1] + 1))
