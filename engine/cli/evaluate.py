@@ -35,7 +35,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--protocol",
         choices=("reduced", "full"),
         default="reduced",
-        help="reduced: 64 px, small models, 16 epochs, for 2 CPU cores; full: 256 px, for a GPU",
+        help="reduced: 64 px, small models, 12 epochs, for 2 CPU cores; full: 256 px, for a GPU",
     )
     p.add_argument(
         "--generator",

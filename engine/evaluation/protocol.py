@@ -12,7 +12,7 @@ PROTOCOLS = {
     # 64 px, narrow models, few epochs: 3 arms x 3 seeds x 2 tasks in about 30 min on 2 cores
     "reduced": {
         "size": 64,
-        "train": TrainConfig(epochs=16, batch=16, lr=2e-3, base=8, depth=3),
+        "train": TrainConfig(epochs=12, batch=16, lr=2e-3, base=8, depth=3),
         "canvas_px": 256,
     },
     "full": {
