@@ -42,7 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="diffusion sampler (default: the model's, DPM-Solver++)",
     )
-    p.add_argument("--backend", choices=BACKENDS, default=None, help="default: the BUS_BACKEND setting")
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="default: the BUS_BACKEND setting; onnx-cpu/onnx-cuda run the graphs of `bus-engine export-onnx` "
+        "(pass that folder as --model) with onnxruntime and numpy only, no torch needed",
+    )
     p.add_argument(
         "--model", type=Path, default=None, help="model directory (default: the BUS_MODEL_DIR setting)"
     )
