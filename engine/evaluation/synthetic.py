@@ -45,6 +45,7 @@ from engine.language.lexicon import (
 
 GENERATORS = ("diffusion", "physics")
 GENERATOR_ISSUE = "The text- and mask-guided diffusion generator"
+PLACEMENT_TRIES = 9
 NOT_PARALLEL_MALIGNANT = 0.5
 ECHO = {
     "benign": {
@@ -196,18 +197,26 @@ def build_synthetic_set(
     out = []
     for i in progress(range(n)) if progress else range(n):
         label = ("benign", "malignant")[i % 2]
-        case = canvases[order[i % len(canvases)]]
-        frame, mm = _canvas(case, canvas_px, job.ASSUMED_MM_PER_PIXEL)
         item_seed = int(seed) * 1_000_003 + i
         item_rng = np.random.default_rng(item_seed)
         request = sample_description(label, priors, item_rng)
-        # the lesion may take at most 60 % of the frame's width
-        max_mm = 0.6 * frame.shape[1] * mm
-        size = min(
-            float(np.exp(item_rng.normal(priors.size_mm["log_mean"], priors.size_mm["log_sd"]))), max_mm
-        )
-        request = LesionDescription.from_dict({**request.to_dict(), "size_mm": size})
-        gm, placement = job.place_mask(request, item_seed, mm, frame, None)
+        drawn_mm = float(np.exp(item_rng.normal(priors.size_mm["log_mean"], priors.size_mm["log_sd"])))
+        # A frame with little lit tissue may not hold the drawn size: shrink it (x0.8 per try), and
+        # after three misses move on to the next canvas in the rotation.
+        for attempt in range(PLACEMENT_TRIES):
+            case = canvases[order[(i + attempt // 3) % len(canvases)]]
+            frame, mm = _canvas(case, canvas_px, job.ASSUMED_MM_PER_PIXEL)
+            size = min(
+                drawn_mm * 0.8 ** (attempt % 3), 0.6 * frame.shape[1] * mm
+            )  # at most 60 % of the width
+            sized = LesionDescription.from_dict({**request.to_dict(), "size_mm": size})
+            try:
+                gm, placement = job.place_mask(sized, item_seed, mm, frame, None)
+                break
+            except InputError:
+                if attempt == PLACEMENT_TRIES - 1:
+                    raise
+        placement = {**placement, "size_tries": attempt + 1}
         pixels, record = draw(frame, gm.mask, gm.description, item_seed, gm.soft)
         record = {**record, "placement": placement}
         out.append(
