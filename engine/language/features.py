@@ -5,8 +5,8 @@ gain and dynamic range of the scanner matter little:
 - echo pattern: the lesion core against a ring of surrounding tissue (mean, spread, dark and bright
   fractions, coarse heterogeneity);
 - margin: contrast and gradient across the outline, and how evenly that contrast runs around it;
-- posterior features: the band below the lesion against the same rows beside it, overall and in
-  column strips (a combined pattern is part shadow, part enhancement).
+- posterior features: the columns below the lesion against the same depths beside it, as a curve
+  over depth and split across the width (a combined pattern is part shadow, part enhancement).
 Distances scale with the lesion's equivalent radius R, so the features do not depend on pixel size.
 """
 
@@ -19,7 +19,6 @@ from engine.errors import InputError
 from engine.masks.descriptors import largest_region, shape_descriptors
 
 SECTORS = 16
-POSTERIOR_STRIPS = 4
 
 
 def _disk(radius: float) -> np.ndarray:
@@ -104,58 +103,128 @@ def _margin(img: np.ndarray, region: np.ndarray, radius: float, centre: np.ndarr
     }
 
 
-def _band_stats(img: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
-    return img[rows, cols].ravel()
+POSTERIOR_DEPTH_BINS = 6  # a quarter of the lesion's height each: down to 1.5 heights below it
+POSTERIOR_MIN_PIXELS = 4
+
+
+def _median_log_ratio(values: np.ndarray, reference: float) -> float:
+    return _log_ratio(float(np.median(values)), reference) if values.size >= POSTERIOR_MIN_PIXELS else 0.0
 
 
 def _posterior(img: np.ndarray, region: np.ndarray) -> dict[str, float]:
-    """The band under the lesion against the same rows beside it (left and right, half the lesion's
-    width each), near (down to half the lesion's height) and far (to 1.5 heights). The same
-    comparison above the lesion is subtracted: it cancels column-wise gain (fan edges, TGC)."""
+    """What lies below the lesion against the same depths beside it (left and right, half the lesion's
+    width each, a tenth of it away), as log ratios of medians (speckle and bright specks do not sway a
+    median). Depth is counted from the lesion's own lower outline in each column and in units of its
+    height, so the features do not depend on lesion size or pixel size:
+    - the ratio curve over depth (quarter heights to 1.5 heights): enhancement > 0, shadowing < 0;
+    - the same comparison above the lesion, subtracted: column-wise gain (fan edges, TGC) shows there too;
+    - a lateral split: thirds and fifths of the width, and each outer third against its own side. A
+      combined pattern is shadow under one part and enhancement under another: `*_both` is positive
+      only when one part is brighter and another darker than the side;
+    - edge shadows: narrow columns under the lesion's lateral edges (refraction);
+    - percentiles of the band below against the side's median and quartiles.
+    Rows or columns beyond the image are left out; a comparison with too few pixels reads 0 (no
+    difference), and `posterior_room` says how much of the depth range the image holds."""
     h_img, w_img = img.shape
     ys, xs = np.nonzero(region)
-    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-    w, h = x1 - x0, y1 - y0
-    inset = int(0.15 * w)
-    side_w = max(4, w // 2)
-    centre_cols = slice(x0 + inset, max(x0 + inset + 1, x1 - inset))
-    left_cols = slice(max(0, x0 - side_w), max(0, x0 - inset))
-    right_cols = slice(min(w_img, x1 + inset), min(w_img, x1 + side_w))
+    x0, x1, y0 = int(xs.min()), int(xs.max()) + 1, int(ys.min())
+    w, h = x1 - x0, int(ys.max()) + 1 - y0
+    bottom = np.full(w, -1)
+    np.maximum.at(bottom, xs - x0, ys)  # lower outline, per column
+    gap, side_w = max(2, round(0.1 * w)), max(6, round(0.5 * w))
+    left = np.arange(max(0, x0 - gap - side_w), max(0, x0 - gap))
+    right = np.arange(min(w_img, x1 + gap), min(w_img, x1 + gap + side_w))
+    reference_row = int(np.median(bottom)) + 1
 
-    def ratio(rows: slice) -> tuple[float, float, list[float]]:
-        below = _band_stats(img, rows, centre_cols)
-        side = np.concatenate([_band_stats(img, rows, left_cols), _band_stats(img, rows, right_cols)])
-        if below.size < 4 or side.size < 4:
-            return 0.0, 0.0, [0.0]
-        side_med = float(np.median(side))
-        strips = [s for s in np.array_split(img[rows, centre_cols], POSTERIOR_STRIPS, axis=1) if s.size]
-        return (
-            _log_ratio(float(np.median(below)), side_med),
-            (float(below.mean()) - float(side.mean())) / (float(side.std()) + 1.0),
-            [_log_ratio(float(np.median(s)), side_med) for s in strips],
+    def under(cols: np.ndarray, d0: float, d1: float) -> np.ndarray:
+        parts = []
+        for c in cols:
+            r0 = min(h_img, int(bottom[c - x0] + 1 + d0 * h))
+            parts.append(img[r0 : min(h_img, max(r0 + 1, int(bottom[c - x0] + 1 + d1 * h))), c])
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+    def beside(cols: np.ndarray, d0: float, d1: float) -> np.ndarray:
+        r0 = min(h_img, int(reference_row + d0 * h))
+        return img[r0 : min(h_img, max(r0 + 1, int(reference_row + d1 * h)))][:, cols].ravel()
+
+    sides = np.concatenate([left, right])
+    inset = max(1, round(0.1 * w))
+    inner = np.arange(x0, x1)[inset : max(inset + 1, w - inset)]
+    curve = []
+    for k in range(POSTERIOR_DEPTH_BINS):
+        below, side = under(inner, k / 4, (k + 1) / 4), beside(sides, k / 4, (k + 1) / 4)
+        ok = below.size >= POSTERIOR_MIN_PIXELS and side.size >= POSTERIOR_MIN_PIXELS
+        curve.append(_log_ratio(float(np.median(below)), float(np.median(side))) if ok else np.nan)
+    curve = np.array(curve)
+    valid = np.isfinite(curve)
+    c = np.where(valid, curve, 0.0)
+    near, mid, far = float(c[:2].mean()), float(c[2:4].mean()), float(c[4:].mean())
+
+    above_rows = slice(max(0, y0 - max(4, h // 2)), max(0, y0 - 1))
+    above_below, above_side = img[above_rows][:, inner].ravel(), img[above_rows][:, sides].ravel()
+    above = _median_log_ratio(above_below, float(np.median(above_side))) if above_side.size >= 4 else 0.0
+
+    side = beside(sides, 0.0, 1.0)
+    if side.size < POSTERIOR_MIN_PIXELS:
+        side = img[~region].ravel()
+    side_med = float(np.median(side))
+    split3 = np.array([_median_log_ratio(under(p, 0.0, 1.0), side_med) for p in np.array_split(inner, 3)])
+    split5 = np.array([_median_log_ratio(under(p, 0.0, 1.0), side_med) for p in np.array_split(inner, 5)])
+    own = []  # each outer third against the side next to it
+    for part, cols in zip(np.array_split(np.arange(x0, x1), 3)[::2], (left, right), strict=True):
+        own_side = beside(cols, 0.0, 1.0)
+        own.append(
+            _median_log_ratio(under(part, 0.0, 1.0), float(np.median(own_side)))
+            if own_side.size >= 4
+            else 0.0
         )
+    own = np.array(own)
+    edge_w = max(2, round(0.12 * w))
+    edges = [
+        _median_log_ratio(under(cols, 0.0, 1.0), side_med)
+        for cols in (np.arange(x0, min(x1, x0 + edge_w)), np.arange(max(x0, x1 - edge_w), x1))
+    ]
 
-    near_rows = slice(y1 + 1, min(h_img, y1 + 1 + max(6, h // 2)))
-    far_rows = slice(min(h_img, y1 + 1 + max(6, h // 2)), min(h_img, y1 + 1 + max(12, 3 * h // 2)))
-    above_rows = slice(max(0, y0 - max(6, h // 2)), max(0, y0 - 1))
-    near, near_c, strips = ratio(near_rows)
-    far, far_c, _ = ratio(far_rows)
-    above, _, _ = ratio(above_rows)
-    lesion_med = float(np.median(img[region]))
-    below_all = _band_stats(img, near_rows, centre_cols)
-    return {
-        "posterior_near": near,
-        "posterior_far": far,
-        "posterior_near_contrast": near_c,
-        "posterior_far_contrast": far_c,
-        "posterior_near_minus_above": near - above,
-        "posterior_far_minus_above": far - above,
-        "posterior_strip_min": float(min(strips)),
-        "posterior_strip_max": float(max(strips)),
-        "posterior_strip_range": float(max(strips) - min(strips)),
-        "posterior_vs_lesion": _log_ratio(float(np.median(below_all)), lesion_med) if below_all.size else 0.0,
-        "posterior_room": float(far_rows.stop - near_rows.start) / max(1, h),
+    below = under(inner, 0.0, 1.0)
+    out = {
+        "near": near,
+        "mid": mid,
+        "far": far,
+        "curve_min": float(c[valid].min()) if valid.any() else 0.0,
+        "curve_max": float(c[valid].max()) if valid.any() else 0.0,
+        "slope": far - near,
+        "near_minus_above": near - above,
+        "mid_minus_above": mid - above,
+        "sub_min": float(split3.min()),
+        "sub_max": float(split3.max()),
+        "sub_spread": float(split3.max() - split3.min()),
+        "sub_both": float(min(split3.max(), -split3.min())),
+        "sub5_spread": float(split5.max() - split5.min()),
+        "sub5_both": float(min(split5.max(), -split5.min())),
+        "sub5_std": float(split5.std()),
+        "own_side_min": float(own.min()),
+        "own_side_max": float(own.max()),
+        "own_side_both": float(min(own.max(), -own.min())),
+        "edge_min": float(min(edges)),
+        "edge_minus_centre": float(min(edges) - split3[1]),
+        "room": float(valid.mean()),
+        "vs_lesion": _median_log_ratio(below, float(np.median(img[region]))),
     }
+    if below.size >= POSTERIOR_MIN_PIXELS:
+        p10, p25, p75, p90 = np.percentile(below, [10, 25, 75, 90])
+        s25, s75 = np.percentile(side, [25, 75])
+        out.update(
+            p10=_log_ratio(p10, side_med),
+            p25=_log_ratio(p25, side_med),
+            p75=_log_ratio(p75, side_med),
+            p90=_log_ratio(p90, side_med),
+            iqr_ratio=_log_ratio(p75 - p25, s75 - s25),
+            dark_frac=float((below < s25).mean()),
+            bright_frac=float((below > s75).mean()),
+        )
+    else:  # nothing below the lesion in the image: read as no difference
+        out.update(p10=0.0, p25=0.0, p75=0.0, p90=0.0, iqr_ratio=0.0, dark_frac=0.25, bright_frac=0.25)
+    return {f"posterior_{k}": float(v) for k, v in out.items()}
 
 
 _LOG_SHAPE = ("aspect_ratio", "width_height", "curvature_energy", "fourier_low", "fourier_high")

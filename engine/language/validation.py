@@ -3,7 +3,9 @@
 Patient-grouped K-fold cross-validation: every patient's images are in exactly one test fold, never
 in the fold's fit. The L2 strength is chosen inside each fit by an inner grouped CV on the fit part
 only, so the test fold plays no part in any choice. Balanced accuracy's chance level is 1/k for k
-classes (any constant or label-blind guess).
+classes (any constant or label-blind guess). Rare classes (7 'combined' posterior patterns) make one
+split's figure noisy, so the K-fold split can be repeated with several seeds: the figure is then the
+mean over the repeats, reported with its range, and the confusion matrices are summed over them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.language.classifier import balanced_accuracy, confusion_matrix, fit_logistic
-from engine.language.measure import TASK_FEATURES, DescribeModel, task_columns, task_label
+from engine.language.measure import (
+    TASK_FEATURES,
+    DescribeModel,
+    task_columns,
+    task_label,
+)
 
 L2_CANDIDATES = (1.0, 3.0, 10.0, 30.0, 100.0)
 TARGETS = {"shape": 0.75, "margin": 0.75, "echo_hypo_or_anechoic": 0.70, "posterior": 0.55}
@@ -37,11 +44,12 @@ class TaskResult:
     task: str
     classes: list[str]
     n: int
-    balanced_accuracy: float
+    balanced_accuracy: float  # mean over the repeats
     chance: float
     target: float | None
-    confusion: np.ndarray  # rows: radiologists, columns: measured
-    l2_chosen: list[float]
+    confusion: np.ndarray  # rows: radiologists, columns: measured; summed over the repeats
+    l2_chosen: list[float]  # per fold, repeats one after the other
+    per_repeat: list[float]  # balanced accuracy of each repeat (split seed)
 
 
 def breast_samples(breast_dir: Path, limit: int | None = None) -> list[Sample]:
@@ -88,7 +96,10 @@ def _fit_with_inner_cv(x, y, groups, columns, seed: int):
     return fit_logistic(x, list(y), columns, best_l2), best_l2
 
 
-def cross_validate(samples: list[Sample], folds: int = 5, seed: int = 0) -> list[TaskResult]:
+def cross_validate(
+    samples: list[Sample], folds: int = 5, seed: int = 0, repeats: int = 1
+) -> list[TaskResult]:
+    """Grouped K-fold CV per task, repeated with split seeds seed, seed + 1, ..., seed + repeats - 1."""
     names = sorted(samples[0].features)
     results = []
     for task in TASK_FEATURES:
@@ -98,27 +109,35 @@ def cross_validate(samples: list[Sample], folds: int = 5, seed: int = 0) -> list
         x = _matrix([s for s, _ in labelled], columns)
         y = np.array([lab for _, lab in labelled], dtype=object)
         groups = [s.patient_id for s, _ in labelled]
-        fold = grouped_folds(groups, folds, seed)
-        pred = np.empty(len(y), dtype=object)
-        chosen = []
-        for k in range(folds):
-            fit, test = fold != k, fold == k
-            model, l2 = _fit_with_inner_cv(
-                x[fit], y[fit], [g for g, f in zip(groups, fit, strict=True) if f], columns, seed
-            )
-            chosen.append(l2)
-            pred[test] = model.predict(x[test])
         classes = sorted(set(y))
+        scores, chosen, confusion = [], [], np.zeros((len(classes), len(classes)), int)
+        for split_seed in range(seed, seed + repeats):
+            fold = grouped_folds(groups, folds, split_seed)
+            pred = np.empty(len(y), dtype=object)
+            for k in range(folds):
+                fit, test = fold != k, fold == k
+                model, l2 = _fit_with_inner_cv(
+                    x[fit],
+                    y[fit],
+                    [g for g, f in zip(groups, fit, strict=True) if f],
+                    columns,
+                    split_seed,
+                )
+                chosen.append(l2)
+                pred[test] = model.predict(x[test])
+            scores.append(balanced_accuracy(list(y), list(pred)))
+            confusion += confusion_matrix(list(y), list(pred), classes)
         results.append(
             TaskResult(
                 task,
                 classes,
                 len(y),
-                balanced_accuracy(list(y), list(pred)),
+                float(np.mean(scores)),
                 1.0 / len(classes),
                 TARGETS.get(task),
-                confusion_matrix(list(y), list(pred), classes),
+                confusion,
                 chosen,
+                scores,
             )
         )
     return results
@@ -154,24 +173,43 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def results_table(results: list[TaskResult]) -> tuple[str, str]:
     """(Markdown, CSV) of balanced accuracy, chance and target per descriptor, then confusion matrices."""
     md = [
-        "| descriptor | classes | lesions | balanced accuracy | chance | target | met |",
-        "|---|---|---|---|---|---|---|",
+        "| descriptor | classes | lesions | balanced accuracy (mean) | range over repeats | chance | target | met |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["descriptor", "classes", "lesions", "balanced_accuracy", "chance", "target", "met"])
+    w.writerow(
+        [
+            "descriptor",
+            "classes",
+            "lesions",
+            "balanced_accuracy",
+            "min",
+            "max",
+            "repeats",
+            "chance",
+            "target",
+            "met",
+        ]
+    )
     for r in results:
         met = "" if r.target is None else ("yes" if r.balanced_accuracy >= r.target else "no")
         target = "" if r.target is None else f"{r.target:.2f}"
+        lo, hi = min(r.per_repeat), max(r.per_repeat)
         md.append(
-            f"| {r.task} | {len(r.classes)} | {r.n} | {r.balanced_accuracy:.3f} | {r.chance:.3f} | {target} | {met} |"
+            f"| {r.task} | {len(r.classes)} | {r.n} | {r.balanced_accuracy:.3f} | {lo:.3f}-{hi:.3f} "
+            f"({len(r.per_repeat)}) | {r.chance:.3f} | {target} | {met} |"
         )
         w.writerow(
-            [r.task, len(r.classes), r.n, f"{r.balanced_accuracy:.4f}", f"{r.chance:.4f}", target, met]
-        )
+            [r.task, len(r.classes), r.n, f"{r.balanced_accuracy:.4f}", f"{lo:.4f}", f"{hi:.4f}",
+             len(r.per_repeat), f"{r.chance:.4f}", target, met]
+        )  # fmt: skip
     md.append("")
     for r in results:
-        md.append(f"**{r.task}** (rows: radiologists, columns: measured; L2 chosen per fold {r.l2_chosen})")
+        md.append(
+            f"**{r.task}** (rows: radiologists, columns: measured, summed over {len(r.per_repeat)} repeats; "
+            f"per repeat {[round(v, 3) for v in r.per_repeat]}; L2 chosen per fold {r.l2_chosen})"
+        )
         md.append("")
         md.append("| | " + " | ".join(r.classes) + " |")
         md.append("|---" * (len(r.classes) + 1) + "|")
@@ -191,9 +229,12 @@ def plot_results(results: list[TaskResult], path: Path) -> None:
     grid = fig.add_gridspec(2, 5)
     ax = fig.add_subplot(grid[0, :])
     xs = np.arange(len(results))
-    ax.bar(
-        xs, [r.balanced_accuracy for r in results], color="#4c78a8", label="balanced accuracy (grouped CV)"
+    means = np.array([r.balanced_accuracy for r in results])
+    spread = np.array(
+        [[m - min(r.per_repeat), max(r.per_repeat) - m] for m, r in zip(means, results, strict=True)]
     )
+    ax.bar(xs, means, color="#4c78a8", label="balanced accuracy (grouped CV, mean and range over repeats)")
+    ax.errorbar(xs, means, yerr=spread.T, fmt="none", ecolor="black", capsize=4)
     ax.scatter(xs, [r.chance for r in results], marker="_", s=900, color="black", label="chance (1/k)")
     tx = [i for i, r in enumerate(results) if r.target is not None]
     ax.scatter(tx, [results[i].target for i in tx], marker="*", s=150, color="#e45756", label="target")

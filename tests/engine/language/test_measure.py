@@ -36,6 +36,43 @@ def test_features_see_dark_lesions_and_what_lies_below():
         lesion_features(np.zeros((10, 10), np.uint8), np.zeros((10, 11), bool))
 
 
+def _split_phantom(left_gray: int, right_gray: int, centre=(150, 110)):
+    """Lesion whose shadow falls under its left half and whose enhancement under its right half."""
+    rng = np.random.default_rng(3)
+    img = rng.rayleigh(120 / 1.25, (300, 300))
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, centre, (40, 25), 0, 0, 360, 1, -1)
+    mask = mask.astype(bool)
+    ys, xs = np.nonzero(mask)
+    mid = (xs.min() + xs.max()) // 2
+    img[ys.max() + 1 :, xs.min() + 3 : mid] *= left_gray / 120
+    img[ys.max() + 1 :, mid : xs.max() - 3] *= right_gray / 120
+    img[mask] = rng.rayleigh(20 / 1.25, mask.sum())
+    return np.clip(img, 0, 255).astype(np.uint8), mask
+
+
+def test_posterior_features_tell_a_combined_pattern_by_its_lateral_split():
+    combined = lesion_features(*_split_phantom(40, 220))
+    shadow = lesion_features(*_split_phantom(40, 40))
+    none = lesion_features(*_split_phantom(120, 120))
+    assert combined["posterior_sub_both"] > 0.3 and combined["posterior_own_side_both"] > 0.3
+    assert shadow["posterior_sub_both"] < 0 and none["posterior_sub_both"] < 0.15
+    assert shadow["posterior_near"] < -0.5 and abs(none["posterior_near"]) < 0.15
+    assert combined["posterior_sub_spread"] > 1.0 > shadow["posterior_sub_spread"]
+    # the curve over depth: the shadow runs all the way down
+    assert shadow["posterior_far"] < -0.5 and shadow["posterior_room"] == 1.0
+
+
+def test_posterior_features_respect_the_image_boundary():
+    # lesion against the bottom edge: no room below; against the left edge: no columns on the left
+    at_bottom = lesion_features(*_split_phantom(40, 40, centre=(150, 299)))
+    assert at_bottom["posterior_room"] == 0.0 and at_bottom["posterior_near"] == 0.0
+    low = lesion_features(*_split_phantom(40, 40, centre=(150, 240)))
+    assert 0 < low["posterior_room"] < 1 and low["posterior_near"] < -0.5
+    at_left = lesion_features(*_split_phantom(40, 40, centre=(38, 110)))
+    assert at_left["posterior_near"] < -0.5 and np.isfinite(list(at_left.values())).all()
+
+
 def test_logistic_model_fits_round_trips_and_balances_classes():
     rng = np.random.default_rng(0)
     x = np.vstack([rng.normal(0, 1, (90, 3)), rng.normal(0, 1, (10, 3)) + [3, 0, 0]])
@@ -65,6 +102,10 @@ def test_cross_validation_is_patient_grouped_and_reports_every_task(tmp_path):
                                  echo_pattern="hypoechoic" if k else "isoechoic", posterior_features=posts[k])  # fmt: skip
         samples.append(Sample(f"c{i}", g, {n: k + rng.normal(0, 0.3) for n in names}, desc))
     results = {r.task: r for r in cross_validate(samples, folds=3)}
+    repeated = {r.task: r for r in cross_validate(samples, folds=3, repeats=2)}
+    assert len(repeated["posterior"].per_repeat) == 2 and repeated["posterior"].confusion.sum() == 120
+    assert repeated["posterior"].balanced_accuracy == pytest.approx(np.mean(repeated["posterior"].per_repeat))
+    assert repeated["posterior"].per_repeat[0] == pytest.approx(results["posterior"].balanced_accuracy)
     assert set(results) == set(TASK_FEATURES)
     assert results["shape"].balanced_accuracy > 0.9 and results["shape"].chance == pytest.approx(1 / 3)
     assert results["shape"].confusion.sum() == 60
