@@ -1,0 +1,1 @@
+"""Assisted annotation: click-to-segment, edge snapping, contour propagation through cine loops."""

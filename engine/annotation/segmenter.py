@@ -1,0 +1,134 @@
+"""The click segmenter: a small UNet on a window around a click or box, saved as fp16 safetensors.
+
+Input channels: the window's standardized gray values and the prior (click dot or box, see
+engine.annotation.window). Output: lesion logits on the window. The folder holds
+`segmenter.safetensors`, `config.json` (architecture, window size, the split it was trained on)
+and a model card.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ModelError
+
+WEIGHTS = "segmenter.safetensors"
+CONFIG = "config.json"
+BUNDLED_FOLDER = Path(__file__).resolve().parents[2] / "resources" / "models" / "segmenter"
+
+
+def default_folder() -> Path:
+    """`segmenter/` inside the configured model folder (BUS_MODEL_DIR) when it has one, else the
+    bundled resources/models/segmenter."""
+    from engine.settings import get_settings
+
+    inside = Path(get_settings().model_dir) / "segmenter"
+    return inside if (inside / WEIGHTS).is_file() else BUNDLED_FOLDER
+
+
+def build_unet(base: int, depth: int, in_channels: int = 2):
+    """engine.evaluation.models.UNet with its first block taking `in_channels` inputs."""
+    from engine.evaluation.models import UNet, _block
+
+    net = UNet(base=base, depth=depth)
+    net.down[0] = _block(in_channels, base)
+    return net
+
+
+@dataclass
+class Segmenter:
+    net: object  # torch.nn.Module in eval mode, float32
+    window_px: int
+    config: dict
+    folder: Path | None = None
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """(B, 2, px, px) float32 inputs -> (B, px, px) logits."""
+        import torch
+
+        with torch.inference_mode():
+            return self.net(torch.from_numpy(np.ascontiguousarray(batch, np.float32)))[:, 0].numpy()
+
+
+def save_segmenter(net, config: dict, folder: Path) -> Path:
+    """fp16 safetensors + config.json, each written to a temp file and renamed."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: v.detach().to(torch.float16).contiguous()
+        for k, v in net.state_dict().items()
+        if v.dtype.is_floating_point
+    }
+    state.update({k: v for k, v in net.state_dict().items() if not v.dtype.is_floating_point})
+    tmp = folder / (WEIGHTS + ".tmp")
+    save_file(state, str(tmp), metadata={"format": "pt"})
+    tmp.replace(folder / WEIGHTS)
+    tmp = folder / (CONFIG + ".tmp")
+    tmp.write_text(json.dumps(config, indent=2) + "\n")
+    tmp.replace(folder / CONFIG)
+    return folder / WEIGHTS
+
+
+def load_segmenter(folder: Path | None = None) -> Segmenter:
+    """The segmenter in `folder` (default: default_folder()); ModelError names what is missing."""
+    folder = Path(folder) if folder is not None else default_folder()
+    weights, config_path = folder / WEIGHTS, folder / CONFIG
+    if not weights.is_file() or not config_path.is_file():
+        raise ModelError(f"{folder}: no click segmenter here (needs {WEIGHTS} and {CONFIG})")
+    try:
+        config = json.loads(config_path.read_text())
+        from safetensors.torch import load_file
+
+        net = build_unet(int(config["base"]), int(config["depth"]), int(config.get("in_channels", 2)))
+        state = {k: v.float() if v.dtype.is_floating_point else v for k, v in load_file(str(weights)).items()}
+        net.load_state_dict(state)
+    except (KeyError, ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(f"{folder}: the click segmenter cannot be loaded: {exc}") from exc
+    net.eval()
+    return Segmenter(net, int(config["window_px"]), config, folder)
+
+
+def try_load_segmenter(folder: Path | None = None) -> Segmenter | None:
+    """The segmenter, or None when the folder has none (callers then run the classical fallback and
+    say so); a folder that has one but cannot load it still raises ModelError."""
+    folder = Path(folder) if folder is not None else default_folder()
+    if not (folder / WEIGHTS).is_file():
+        return None
+    return load_segmenter(folder)
+
+
+def export_onnx(segmenter: Segmenter, path: Path, opset: int = 17) -> Path:
+    """The segmenter as an ONNX graph (batch dimension dynamic), checked, written atomically."""
+    import os
+    import tempfile
+    import warnings
+
+    import onnx
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    os.close(fd)
+    px = segmenter.window_px
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                segmenter.net, (torch.zeros(1, 2, px, px),), tmp, dynamo=False, opset_version=opset,
+                input_names=["window"], output_names=["logits"],
+                dynamic_axes={"window": {0: "batch"}, "logits": {0: "batch"}},
+            )  # fmt: skip
+        onnx.checker.check_model(tmp, full_check=True)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
