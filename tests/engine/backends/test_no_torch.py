@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BLOCKER = Path(__file__).parent / "no_torch"
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -19,17 +17,32 @@ def _run(args, **kw):
     )
 
 
+def _mask_png(folder: Path) -> Path:
+    """An ellipse mask at the sample study's frame size (keeps these tests off the mask generator)."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.dicom import open_study
+    from engine.settings import sample_study_path
+
+    h, w = open_study(sample_study_path()).frame(0).gray.shape
+    yy, xx = np.mgrid[:h, :w]
+    mask = ((yy - h / 2) / (h / 10)) ** 2 + ((xx - w / 2) / (w / 8)) ** 2 <= 1
+    path = folder / "mask.png"
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path)
+    return path
+
+
 def test_the_blocker_blocks():
     r = _run(["-c", "import torch"])
     assert r.returncode != 0 and "blocked" in r.stderr
 
 
 def test_synthesize_with_onnx_cpu_without_torch(exported, tmp_path):
-    pytest.importorskip("engine.masks.generator")
     out = tmp_path / "out"
     r = _run(
         ["-m", "engine.cli.main", "synthesize", "--backend", "onnx-cpu", "--model", str(exported[1]),
-         "--text", "irregular hypoechoic mass, 12 mm", "--steps", "3", "--seed", "2", "--out", str(out)]
+         "--text", "irregular hypoechoic mass, 12 mm", "--mask", str(_mask_png(tmp_path)), "--steps", "3", "--seed", "2", "--out", str(out)]
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     record = json.loads((out / "record.json").read_text())
@@ -44,10 +57,9 @@ def test_synthesize_with_onnx_cpu_without_torch(exported, tmp_path):
 
 
 def test_torch_backend_without_torch_says_so_in_one_line(exported, tmp_path):
-    pytest.importorskip("engine.masks.generator")
     r = _run(
         ["-m", "engine.cli.main", "synthesize", "--backend", "torch-cpu", "--model", str(exported[0]),
-         "--text", "oval mass", "--out", str(tmp_path / "o")]
+         "--text", "oval mass", "--mask", str(_mask_png(tmp_path)), "--out", str(tmp_path / "o")]
     )  # fmt: skip
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
