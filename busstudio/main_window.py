@@ -41,7 +41,10 @@ from busstudio.panels.attribute_panel import AttributePanel
 from busstudio.panels.generate_panel import GeneratePanel
 from busstudio.panels.lesion_panel import LesionPanel, MeasurementCache
 from busstudio.panels.study_browser import StudyBrowser
+from busstudio.tools.click_segment_tool import ClickSegmentTool
 from busstudio.tools.contour_tool import ContourTool
+from busstudio.tools.edge_snapping import EdgeSnapping
+from busstudio.tools.propagate_action import propagate_current
 from busstudio.tools.suggest_tool import SuggestTool
 from busstudio.undo import UndoHistory
 from busstudio.viewer.frame_scrubber import FrameScrubber
@@ -85,7 +88,9 @@ class MainWindow(QMainWindow):
                 lambda: (self.description.description, self.description.text),
                 lambda: self.image.calibration,
             ),
+            "segment": ClickSegmentTool(self.annotations, self.history, self._current_gray),
         }
+        self.snapping = EdgeSnapping(self._current_gray, self.annotations.tell)
         self.scrubber = FrameScrubber(self.image, self)
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -153,6 +158,9 @@ class MainWindow(QMainWindow):
             "tool_navigate": lambda: self.set_tool("navigate"),
             "tool_contour": lambda: self.set_tool("contour"),
             "tool_suggest": lambda: self.set_tool("suggest"),
+            "tool_segment": lambda: self.set_tool("segment"),
+            "toggle_snapping": self.on_toggle_snapping,
+            "propagate": self.on_propagate,
             "open_session": self.on_open_session,
             "save_session": self.on_save_session,
             "export": self.on_export,
@@ -192,7 +200,7 @@ class MainWindow(QMainWindow):
         self.undo_stack.canUndoChanged.connect(self.actions["undo"].setEnabled)
         self.undo_stack.canRedoChanged.connect(self.actions["redo"].setEnabled)
         self.tool_group = QActionGroup(self)
-        for name in ("tool_navigate", "tool_contour", "tool_suggest"):
+        for name in ("tool_navigate", "tool_contour", "tool_suggest", "tool_segment"):
             if name in self.actions:
                 self.actions[name].setCheckable(True)
                 self.tool_group.addAction(self.actions[name])
@@ -230,6 +238,9 @@ class MainWindow(QMainWindow):
                 "tool_navigate",
                 "tool_contour",
                 "tool_suggest",
+                "tool_segment",
+                "toggle_snapping",
+                "propagate",
                 None,
                 "generate",
                 "cancel",
@@ -261,6 +272,7 @@ class MainWindow(QMainWindow):
             "tool_navigate",
             "tool_contour",
             "tool_suggest",
+            "tool_segment",
             None,
             "generate",
         ):
@@ -279,6 +291,20 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.preset_combo)
         self.addToolBar(bar)
         self.toolbar = bar
+
+    def _current_gray(self):
+        """The gray frame shown now (assisted annotation works on it), or None."""
+        return None if self.image.current is None else self.image.current.gray
+
+    def on_toggle_snapping(self) -> None:
+        on = self.snapping.toggle()
+        self.tools["contour"].snapper = self.snapping if on else None
+
+    def on_propagate(self) -> None:
+        study = self.image.study
+        if study is None:
+            return
+        propagate_current(self.annotations, self.history, study.n_frames, lambda i: study.frame(i).gray)
 
     def _guarded(self, handler) -> None:
         """Run a UI action; a failure becomes an error dialog, never a crash."""

@@ -35,6 +35,16 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Contour",
     ),
     Shortcut("tool_suggest", "M", "Suggest mask: click where the lesion should be", "Suggest mask"),
+    Shortcut(
+        "tool_segment", "S", "Segment tool: click a lesion, or drag a box around it, for a contour", "Segment"
+    ),
+    Shortcut(
+        "toggle_snapping", "E", "Edge snapping on/off: dragged points snap to the nearest boundary", "Snap to edges"
+    ),
+    Shortcut(
+        "propagate", "P", "Propagate the current contour through the cine loop (resumes from a corrected frame)",
+        "Propagate",
+    ),
     Shortcut("new_lesion", "Ctrl+N", "Start a new lesion on this frame", "New lesion"),
     Shortcut(
         "delete_points",
@@ -70,6 +80,8 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Drag a curvature handle (Contour)", "Sharpen (towards the point) or round (away) that corner"),
     ("Drag on empty space (Contour)", "Box-select points"),
     ("Click (Suggest mask)", "Place a contour generated from the chosen attributes"),
+    ("Click (Segment)", "Segment the lesion under the click"),
+    ("Drag a box (Segment)", "Segment the lesion inside the box"),
 )
 
 

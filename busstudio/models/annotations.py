@@ -22,6 +22,8 @@ class Lesion:
     text: str = ""
     results: list = field(default_factory=list)  # generated results (GenerationResult), newest last
     chosen_result: int | None = None
+    method: str = "manual"  # what made the contour: manual, segmenter-box, chan-vese-click, dis-flow, ...
+    track: int | None = None  # lesions carried through a cine loop share one track id
 
 
 class AnnotationModel:

@@ -83,6 +83,8 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
                 "text": lesion.text,
                 "results": results,
                 "chosen_result": lesion.chosen_result,
+                "method": lesion.method,
+                "track": lesion.track,
             }
         )
     doc = {
@@ -135,6 +137,8 @@ def load_session(path: str | os.PathLike, contour_cls, description_cls) -> Sessi
                     text=str(d.get("text", "")),
                     results=results,
                     chosen_result=d.get("chosen_result"),
+                    method=str(d.get("method", "manual")),
+                    track=int(d["track"]) if d.get("track") is not None else None,
                 )
             )
     except (KeyError, TypeError, ValueError) as exc:

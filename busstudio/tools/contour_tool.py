@@ -40,6 +40,7 @@ class ContourTool(Tool):
         self.history = history
         self._contour_cls = contour_cls
         self._gesture: dict | None = None
+        self.snapper = None  # (contour, index) -> (x, y): edge snapping of a dragged point, when set
 
     @property
     def Contour(self):
@@ -143,6 +144,8 @@ class ContourTool(Tool):
             for i in g["indices"]:
                 bx, by = g["before"].points[i]
                 after.move(i, bx + dx, by + dy)
+            if self.snapper is not None and len(g["indices"]) == 1:
+                after.move(g["indices"][0], *self.snapper(after, g["indices"][0]))
             m.set_contour(g["lesion"].id, after)
         elif g["kind"] == "tension":
             before = g["before"]
