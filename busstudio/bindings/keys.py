@@ -39,10 +39,15 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "tool_segment", "S", "Segment tool: click a lesion, or drag a box around it, for a contour", "Segment"
     ),
     Shortcut(
-        "toggle_snapping", "E", "Edge snapping on/off: dragged points snap to the nearest boundary", "Snap to edges"
+        "toggle_snapping",
+        "E",
+        "Edge snapping on/off: dragged points snap to the nearest boundary",
+        "Snap to edges",
     ),
     Shortcut(
-        "propagate", "P", "Propagate the current contour through the cine loop (resumes from a corrected frame)",
+        "propagate",
+        "P",
+        "Propagate the current contour through the cine loop (resumes from a corrected frame)",
         "Propagate",
     ),
     Shortcut("new_lesion", "Ctrl+N", "Start a new lesion on this frame", "New lesion"),
