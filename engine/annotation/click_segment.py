@@ -114,7 +114,7 @@ def _segment_learned(segmenter, gray, click, box) -> tuple[np.ndarray, str, Wind
         if not mask.any():
             break
         ys, xs = np.nonzero(mask)
-        wanted = CLICK_SIDE_EXTENTS * max(xs.ptp() + 1, ys.ptp() + 1)
+        wanted = CLICK_SIDE_EXTENTS * max(np.ptp(xs) + 1, np.ptp(ys) + 1)
         if abs(wanted - side) < 0.15 * side:
             break
         side = wanted

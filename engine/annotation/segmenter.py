@@ -81,6 +81,8 @@ def load_segmenter(folder: Path | None = None) -> Segmenter:
     weights, config_path = folder / WEIGHTS, folder / CONFIG
     if not weights.is_file() or not config_path.is_file():
         raise ModelError(f"{folder}: no click segmenter here (needs {WEIGHTS} and {CONFIG})")
+    from safetensors import SafetensorError
+
     try:
         config = json.loads(config_path.read_text())
         from safetensors.torch import load_file
@@ -88,7 +90,7 @@ def load_segmenter(folder: Path | None = None) -> Segmenter:
         net = build_unet(int(config["base"]), int(config["depth"]), int(config.get("in_channels", 2)))
         state = {k: v.float() if v.dtype.is_floating_point else v for k, v in load_file(str(weights)).items()}
         net.load_state_dict(state)
-    except (KeyError, ValueError, RuntimeError, OSError) as exc:
+    except (KeyError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
         raise ModelError(f"{folder}: the click segmenter cannot be loaded: {exc}") from exc
     net.eval()
     return Segmenter(net, int(config["window_px"]), config, folder)
