@@ -158,7 +158,7 @@ def propagation_figures(lesions, loops, frames=31):
             track = Track(frames)
             track.set_manual(0, start)
             t0 = time.perf_counter()
-            propagate(track, lambda i: video[i], 0, 1, snap_px=snap)
+            propagate(track, video.__getitem__, 0, 1, snap_px=snap)
             if label == "flow":
                 per_frame.append((time.perf_counter() - t0) / (frames - 1))
             rows[label].append(
@@ -204,21 +204,16 @@ def dicom_figures(root):
         track = Track(study.n_frames)
         track.set_manual(0, start)
         t0 = time.perf_counter()
-        propagate(track, lambda i: frames[i], 0, 1)
+        propagate(track, frames.__getitem__, 0, 1)
         flow = (time.perf_counter() - t0) / (study.n_frames - 1)
         pts = [track.entries[i].contour.points for i in range(study.n_frames)]
         step = np.mean([np.linalg.norm(b - a, axis=1).mean() for a, b in zip(pts, pts[1:], strict=False)])
         back = Track(study.n_frames)
         back.set_manual(study.n_frames - 1, track.entries[study.n_frames - 1].contour)
-        propagate(back, lambda i: frames[i], study.n_frames - 1, -1)
+        propagate(back, frames.__getitem__, study.n_frames - 1, -1)
         drift = np.linalg.norm(back.entries[0].contour.points - start.points, axis=1).mean()
-        cal = study.frame(0).calibration
-        scale = None
-        try:
-            s = cal.at(w / 2, h / 2) if cal is not None else None
-            scale = (s.mm_per_pixel_x + s.mm_per_pixel_y) / 2 if s is not None else None
-        except Exception:  # calibration models differ by file; px figures stand alone
-            scale = None
+        s = study.frame(0).calibration.at(w / 2, h / 2) if study.frame(0).calibration is not None else None
+        scale = (s.mm_per_pixel_x + s.mm_per_pixel_y) / 2 if s is not None else None
         mm = f" ({step * scale:.3f} mm, drift {drift * scale:.2f} mm)" if scale else ""
         print(
             f"  {path.name:52s} {study.n_frames:3d} frames {w}x{h}: decode {decode * 1000:.1f} ms + flow {flow * 1000:.1f} ms "
