@@ -124,27 +124,18 @@ def _task_label(task: str, r: RealMask):
 
 
 def _request(task: str, cls: str, rng: np.random.Generator, priors: Priors):
-    """(shape, margin class) of one generated request for `cls`; open choices follow the priors."""
-
-    def draw(options: dict):
-        names = [k for k, v in options.items() if v > 0]
-        p = np.array([options[k] for k in names], float)
-        return names[rng.choice(len(names), p=p / p.sum())]
-
-    if task == "shape":
-        return cls, draw(priors.margin_frequency[cls])
-    if task == "circumscribed":
-        if cls == "circumscribed":
-            return draw(priors.shape_frequency), "circumscribed"
-        return "irregular", draw(
-            {k: v for k, v in priors.margin_frequency["irregular"].items() if k != "circumscribed"}
-        )
-    if task == "spiculated":
-        if cls == "spiculated":
-            return "irregular", "spiculated"
-        shape = draw(priors.shape_frequency)
-        return shape, draw({k: v for k, v in priors.margin_frequency[shape].items() if k != "spiculated"})
-    return "irregular", cls
+    """(shape, margin class) of one generated request for `cls`, drawn with the real masks' mix of
+    (shape, margin) pairs within that class (as realism and diversity request), so generated and
+    held-out real masks of a class are compared like for like."""
+    pairs = [
+        (s, m, count)
+        for s, margins in priors.margin_frequency.items()
+        for m, count in margins.items()
+        if count > 0 and task_label(task, s, m) == cls
+    ]
+    p = np.array([c for _, _, c in pairs], float)
+    s, m, _ = pairs[rng.choice(len(pairs), p=p / p.sum())]
+    return s, m
 
 
 def _generated(shape, margin, seed, priors) -> np.ndarray:

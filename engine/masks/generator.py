@@ -1,18 +1,22 @@
 """Semantic-curvature mask generator: clinical attributes + seed -> Contour and mask.
 
-The outline is a log-radius function around the centre, sampled at CONTROL_POINTS angles and joined
-by the Kochanek-Bartels contour. Its harmonics 1..16 are drawn from the spectrum fitted to real
-BrEaST outlines of the requested (shape, margin class) (engine.masks.priors): amplitudes log-normal
-with the real covariance, random phases. So each BI-RADS term acts through the outline's curvature
-spectrum as it does in real masks:
+An outline is a body times a residual. The body is an ellipse whose aspect ratio and tilt are those of
+one real BrEaST mask of the requested (shape, margin class), slightly jittered. The residual is a
+log-radius of harmonics 1..32 at CONTROL_POINTS evenly spaced angles, amplitudes drawn from the spectrum
+of real residuals of the same class (real outlines squeezed so their ellipse becomes a circle:
+engine.masks.priors.ellipse_residual), random phases; it is made isotropic (whitened by its own second
+moments, as the real residuals were) and stretched into the body. So an ellipse's own harmonics stay
+locked to its axes (no kidney or peanut shapes), and each BI-RADS term acts through the curvature
+spectrum as in real masks:
 
-  shape        oval / round: the elongation (harmonic 2) and a quiet body; irregular: strong,
-               asymmetric low harmonics (3-8)
+  shape        oval / round: the real bodies and quiet residuals; irregular: strong, asymmetric low
+               harmonics (3-8) in the residual
   orientation  parallel: major axis near horizontal (wider than tall); not parallel: near vertical
-  margin       circumscribed: a smooth spectrum; microlobulated: raised mid/high harmonics (small
-               undulations); angular: the most prominent maxima become corners (tension 1);
-               spiculated: narrow radial spikes (one tension-1 control point each) on a rough body;
-               indistinct: its rough spectrum plus a soft, uncertain boundary band (GeneratedMask.soft)
+  margin       circumscribed: a smooth residual; microlobulated: raised mid/high harmonics (small
+               undulations); angular: a polygon of 3-6 corners (tension 1) with straight sides takes
+               over most of the low harmonics; spiculated: 2-4 tapered radial spikes with sharp tips
+               on a rough residual; indistinct: its rough residual plus a soft, uncertain boundary
+               band (GeneratedMask.soft)
 
 Randomness comes only from numpy's PCG64 Generator seeded with the given seed, so the same seed gives
 the same mask on every machine.
@@ -74,9 +78,13 @@ def _complete(desc: LesionDescription, priors: Priors, rng: np.random.Generator)
         margin = Margin(True) if cls == "circumscribed" else Margin(False, frozenset({MarginSubtype(cls)}))
     orientation = desc.orientation
     if orientation is None:
-        parallel = rng.random() < priors.parallel_fraction
+        parallel = rng.random() < priors.shapes[shape.value].get(
+            "parallel_fraction", priors.parallel_fraction
+        )
         orientation = Orientation.PARALLEL if parallel else Orientation.NOT_PARALLEL
     size = desc.size_mm if desc.size_mm is not None else _draw_lognormal(rng, priors.size_mm)
+    if (shape, margin, orientation, size) == (desc.shape, desc.margin, desc.orientation, desc.size_mm):
+        return desc  # nothing was open (the common case in batch generation): no copy
     return replace(desc, shape=shape, orientation=orientation, margin=margin, size_mm=size)
 
 
@@ -85,51 +93,106 @@ def _norm(values) -> np.ndarray:
     return v / v.sum()
 
 
-def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
-    """Unit-scale outline: (angles, log-radius, tensions) before orientation, plus the band width.
+_THETA = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False)
+BODY_JITTER = (0.02, 8.0)  # log-sd of the aspect ratio, sd of the tilt in degrees: a new body, not a copy
 
-    The log-radius is a sum of SPECTRUM_HARMONICS harmonics whose amplitudes are drawn from the
-    fitted distribution of real outlines of the same shape and margin class (log-normal with their
-    covariance), with random phases; harmonic 2 is the elongation, its phase puts the major axis on
-    the x axis so that orientation is a rotation."""
+
+def _polygon_log_radius(theta: np.ndarray, corner_idx: np.ndarray, corner_r: np.ndarray) -> np.ndarray:
+    """Log-radius, at angles `theta`, of the polygon through corners at theta[corner_idx] with radii
+    corner_r: straight sides between the corners."""
+    ang = theta[corner_idx]
+    p = corner_r[:, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    seg = np.searchsorted(ang, theta, side="right") - 1  # side from corner seg to seg + 1 (wrapping)
+    a, b = p[seg], p[(seg + 1) % len(p)]
+    d = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    e = b - a
+    # ray t * d meets a + s * e: t = cross(a, e) / cross(d, e)
+    t = (a[:, 0] * e[:, 1] - a[:, 1] * e[:, 0]) / (d[:, 0] * e[:, 1] - d[:, 1] * e[:, 0])
+    return np.log(np.maximum(t, 1e-3))
+
+
+def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
+    """Unit-scale outline in the body's frame: (log-radius at _THETA, tensions, band, aspect ratio,
+    tilt of the major axis from the orientation's axis in radians).
+
+    The body is an ellipse (aspect ratio and tilt drawn near a real one of the same shape and margin
+    class, jointly: near-round real masks are tilted anyhow, elongated ones little);
+    on it, a residual log-radius of harmonics 1..SPECTRUM_HARMONICS whose amplitudes are drawn from
+    the fitted distribution of real outlines' residuals after removing their ellipse (log-normal with
+    their covariance), with random phases: the residual carries lobes, margin and roughness, and the
+    ellipse's own harmonics stay locked to its axes."""
     cls = "circumscribed" if desc.margin.circumscribed else desc.margin.most_suspicious.value
-    mean, chol = priors.spectrum(desc.shape.value, cls)
+    mean, chol, bodies = priors.spectrum(desc.shape.value, cls)
     k = mean.size
-    amp = np.exp(mean + chol @ rng.normal(size=k))
+    noise = rng.normal(size=k + 3)
+    amp, jitter = np.exp(mean + chol @ noise[:k]), noise[k:]
     phase = rng.uniform(0, 2 * np.pi, k)
-    phase[1] = 0.0
+    # the body: the aspect ratio and tilt of one real mask of the class, a little jittered
+    aspect, tilt = bodies[rng.integers(len(bodies))]
+    aspect = max(1.0, aspect * np.exp(BODY_JITTER[0] * jitter[0]))
+    tilt = np.radians(tilt + BODY_JITTER[1] * jitter[1]) * (1 if jitter[2] > 0 else -1)
     if desc.perpendicular_mm:
-        # exp(2 a2) is the ratio of the longest to the shortest radius of the elongation
-        amp[1] = 0.5 * np.log(max(1.0, desc.size_mm / desc.perpendicular_mm))
-    offset = rng.uniform(0, 2 * np.pi / CONTROL_POINTS)
-    theta = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False) + offset
+        aspect = max(1.0, desc.size_mm / desc.perpendicular_mm)
+    margin = priors.margins[cls]
+    polygon = margin.get("polygon")
+    if polygon:
+        # angular: a polygon of few corners takes over part of the low-frequency body, so the outline
+        # has straight sides between sharp corners
+        weight = rng.uniform(*polygon["weight"][desc.shape.value])
+        amp[: polygon["harmonics"]] *= 1.0 - weight
     # sum_k amp_k cos(k theta_j + phase_k) at the evenly spaced theta_j, as one inverse real FFT
-    harmonics = np.arange(1, k + 1)
     spectrum = np.zeros(CONTROL_POINTS // 2 + 1, complex)
-    spectrum[1 : k + 1] = 0.5 * CONTROL_POINTS * amp * np.exp(1j * (phase + harmonics * (offset - np.pi)))
+    spectrum[1 : k + 1] = (0.5 * CONTROL_POINTS) * amp * np.exp(1j * (phase - _HARMONIC_PI[:k]))
     logr = np.fft.irfft(spectrum, CONTROL_POINTS)
     tension = np.zeros(CONTROL_POINTS)
-    corners = priors.margins[cls].get("corners")
-    if cls in ("angular", "spiculated") and corners:
-        # corners / spike tips: the most prominent local maxima become curvature spikes (tension 1)
-        ring = np.concatenate((logr[-2:], logr, logr[:2]))  # neighbours around the closed outline
-        prev2, prev1, next1, next2 = ring[:-4], ring[1:-3], ring[3:-1], ring[4:]
-        peak = (logr > prev1) & (logr >= next1)
-        prominence = np.where(peak, logr - 0.5 * (prev2 + next2), -np.inf)
-        n = int(rng.integers(corners[0], corners[1] + 1))
-        tips = np.argsort(-prominence, kind="stable")[:n]
-        tension[tips[np.isfinite(prominence[tips])]] = 1.0
-    spikes = priors.margins[cls].get("spikes")
+    if polygon:
+        n = int(rng.integers(polygon["corners"][0], polygon["corners"][1] + 1))
+        # corners at least a few control points apart: sides of uneven length, none degenerate
+        gaps = rng.dirichlet(np.full(n, 3.0)) * CONTROL_POINTS
+        # no side may span half the outline (the origin must see every side): pull gaps to even
+        even, widest = CONTROL_POINTS / n, 0.4 * CONTROL_POINTS
+        if gaps.max() > widest:
+            gaps = even + (gaps - even) * (widest - even) / (gaps.max() - even)
+        gaps = np.maximum(gaps, 4.0)
+        idx = int(rng.integers(CONTROL_POINTS)) + np.concatenate(([0.0], np.cumsum(gaps)[:-1])).astype(int)
+        idx = np.sort(idx % CONTROL_POINTS)
+        radii = np.exp(rng.normal(0.0, polygon["radius_sd"], n))
+        poly = _polygon_log_radius(_THETA, idx, radii)
+        logr += weight * (poly - poly.mean())
+        tension[idx] = 1.0
+    spikes = margin.get("spikes")
     if spikes:
         # spicules: narrow radial spikes, one control point each with a tension-1 tip
         n = int(rng.integers(spikes[0], spikes[1] + 1))
         tips = rng.choice(CONTROL_POINTS, size=n, replace=False)
-        length = priors.margins[cls]["spike_len"] * rng.lognormal(0.0, 0.35, n)
-        logr[tips] = np.log(np.exp(logr[tips]) + length)
-        tension[tips] = 1.0
+        length = margin["spike_len"] * rng.lognormal(0.0, 0.35, n)
+        # tapered: the neighbours of each tip rise a little too, so the spike has a base, not a kink
+        r = np.exp(logr)
+        for offset, share in ((-1, margin.get("taper", 0.0)), (1, margin.get("taper", 0.0)), (0, 1.0)):
+            at = (tips + offset) % CONTROL_POINTS
+            r[at] += share * length
+        logr = np.log(r)
+        tension[tips] = margin.get("tip_tension", 1.0)
     indistinct = not desc.margin.circumscribed and MarginSubtype.INDISTINCT in desc.margin.subtypes
     band = priors.margins["indistinct"]["band"] * rng.uniform(0.7, 1.3) if indistinct else 0.0
-    return theta, logr, tension, band
+    return logr, tension, band, aspect, tilt
+
+
+def _polygon_moments(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Centroid (cx, cy) and central second moments (cxx, cyy, cxy) per unit area of the polygon."""
+    x1, y1 = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))
+    cross = x * y1 - x1 * y
+    area6 = 3.0 * cross.sum()  # 6 * area
+    sx, sy = x + x1, y + y1
+    cx, cy = np.dot(sx, cross) / area6, np.dot(sy, cross) / area6
+    ixx = np.dot(x * x + x * x1 + x1 * x1, cross) / (2 * area6)
+    iyy = np.dot(y * y + y * y1 + y1 * y1, cross) / (2 * area6)
+    ixy = np.dot(sx * sy + x * y + x1 * y1, cross) / (4 * area6)
+    return cx, cy, ixx - cx * cx, iyy - cy * cy, ixy - cx * cy
+
+
+_HARMONIC_PI = np.arange(1, CONTROL_POINTS // 2 + 1) * np.pi  # theta starts at -pi
+_COS, _SIN = np.cos(_THETA), np.sin(_THETA)
 
 
 def generate_contour(
@@ -148,17 +211,33 @@ def generate_contour(
     priors = priors or load_priors()
     rng = np.random.default_rng(int(seed))
     desc = _complete(description, priors, rng)
-    theta, logr, tension, band = _outline(desc, priors, rng)
-    spread = np.radians(priors.shapes[desc.shape.value].get("orientation_sd_deg", priors.orientation_sd_deg))
-    angle = rng.normal(0, spread) + (0.0 if desc.orientation is Orientation.PARALLEL else np.pi / 2)
+    logr, tension, band, aspect, tilt = _outline(desc, priors, rng)
+    angle = tilt + (0.0 if desc.orientation is Orientation.PARALLEL else np.pi / 2)
+    # the residual outline made isotropic (as the real residuals were measured: whitened by their own
+    # second moments), stretched into the body's ellipse and turned to its orientation; so the mask's
+    # aspect ratio is the drawn real one
     r = np.exp(logr)
-    pts = np.stack([r * np.cos(theta + angle), r * np.sin(theta + angle)], axis=1)
+    x, y = r * _COS, r * _SIN
+    cx, cy, cxx, cyy, cxy = _polygon_moments(x, y)
+    x, y = x - cx, y - cy
+    # inverse square root of [[cxx, cxy], [cxy, cyy]] in closed form: (C + sqrt(det) I) / (sqrt(det) * t)
+    root_det = np.sqrt(cxx * cyy - cxy * cxy)
+    t = np.sqrt(cxx + cyy + 2 * root_det)
+    wxx, wyy, wxy = (
+        (cyy + root_det) / (root_det * t),
+        (cxx + root_det) / (root_det * t),
+        -cxy / (root_det * t),
+    )
+    stretch = np.sqrt(aspect)
+    x, y = (wxx * x + wxy * y) * stretch, (wxy * x + wyy * y) / stretch
+    c, s = np.cos(angle), np.sin(angle)
+    pts = np.stack([x * c - y * s, x * s + y * c], axis=1)
     # scale so the longest diameter (over control points) is the requested size
     hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
     d2 = ((hull[:, None] - hull[None]) ** 2).sum(-1).max()
     scale = desc.size_mm / mm_per_pixel / np.sqrt(d2)
     pts = pts * scale + np.asarray(center, float)
-    return Contour(pts, np.clip(tension, -1, 1)), desc, band * scale
+    return Contour(pts, tension), desc, band * scale * stretch
 
 
 def generate_mask(
