@@ -54,8 +54,11 @@ def _description_for(case, gray, mask, measure) -> tuple[LesionDescription, str]
         return case.description, "radiologists"
     pathology = Pathology(case.label) if case.label in ("benign", "malignant") else None
     if measure is not None:
-        measured = measure(gray, mask)
-        return LesionDescription.from_dict({**measured.to_dict(), "pathology": pathology}), "measured"
+        # engine.language.measure.measure(image, mask, mm_per_pixel) -> (description, confidences)
+        measured = measure(gray, mask, case.mm_per_pixel)
+        measured = measured[0] if isinstance(measured, tuple) else measured
+        values = {**measured.to_dict(), "pathology": pathology.value if pathology else None}
+        return LesionDescription.from_dict(values), "measured"
     return LesionDescription(pathology=pathology), "pathology"
 
 
