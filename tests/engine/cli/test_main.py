@@ -1,13 +1,19 @@
+import json
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from engine import workflow
 from engine.cli.main import main
 from engine.errors import MissingPartError
 from engine.parts import require
-from engine.settings import Settings
-from engine.workflow import MAIN_JOB_PARTS, missing_parts
+from engine.settings import Settings, sample_study_path
+from engine.workflow import MAIN_JOB_PARTS
 
 
 def test_help_lists_existing_subcommands(capsys):
@@ -19,15 +25,41 @@ def test_help_lists_existing_subcommands(capsys):
         assert name in out
 
 
-def test_main_job_names_missing_part_and_writes_nothing(tmp_path, capsys):
+def _readme_main_job() -> list[str]:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if ln.startswith(".venv/bin/bus-engine synthesize"))
+    return shlex.split(line)[1:]
+
+
+def test_readme_main_job_writes_a_synthetic_study(tmp_path, capsys):
+    import pydicom
+
+    argv = _readme_main_job()
+    argv[argv.index("--out") + 1] = str(tmp_path / "demo")
+    assert main(argv) == 0, capsys.readouterr().err
+    out = tmp_path / "demo"
+    record = json.loads((out / "record.json").read_text())
+    assert record["method"] == "diffusion" and record["parsed"]["unplaced"] == []
+    assert record["description"]["posterior_features"] == "shadowing"
+    image = pydicom.dcmread(out / "synthetic_0_image.dcm")
+    assert image.SyntheticData == "YES" and image.PatientIdentityRemoved == "YES"
+    assert image.SequenceOfUltrasoundRegions[0].PhysicalDeltaX == pytest.approx(0.01)
+    assert pydicom.dcmread(out / "synthetic_0_seg.dcm").Modality == "SEG"
+    assert pydicom.dcmread(out / "synthetic_0_sr.dcm").Modality == "SR"
+    source = pydicom.dcmread(sample_study_path()).pixel_array
+    changed = image.pixel_array != source
+    mask = np.asarray(Image.open(out / "mask.png")) > 0
+    assert changed[mask].mean() > 0.5  # the tumor is where the mask says
+    assert (out / "preview_0.png").stat().st_size > 0
+
+
+def test_main_job_names_a_missing_part_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    parts = (*MAIN_JOB_PARTS, ("engine.frobnicator", "the frobnicator (engine.frobnicator)", "Some issue"))
+    monkeypatch.setattr(workflow, "MAIN_JOB_PARTS", parts)
     out_dir = tmp_path / "out"
     code = main(["synthesize", "--text", "irregular hypoechoic mass, 12 mm", "--out", str(out_dir)])
-    missing = missing_parts()
-    if not missing:
-        pytest.skip("every part of the main job exists; the generator tests cover it")
     assert code == 1
-    err = capsys.readouterr().err
-    assert "is not built yet" in err and missing[0].part in err
+    assert "the frobnicator (engine.frobnicator) is not built yet" in capsys.readouterr().err
     assert not out_dir.exists() or not any(out_dir.iterdir())
 
 
