@@ -395,6 +395,7 @@ def build_measurement_report(
         manufacturer=TOOL_NAME,
         is_complete=True,
         series_description="Synthetic tumor attributes",
+        coding_schemes=_private_coding_schemes(qualitative_evaluations, measurements),
     )
     _drop_frame_number_beside_segment_number(sr)
     if "SyntheticData" in image:
@@ -403,6 +404,28 @@ def build_measurement_report(
         if keyword in image and keyword not in sr:
             setattr(sr, keyword, image[keyword].value)
     return sr
+
+
+def _private_coding_schemes(*groups) -> list:
+    """PS3.3 C.12.1.1.4: a private coding scheme (designator starting with '99') used in the content
+    is identified in the Coding Scheme Identification Sequence."""
+    import highdicom as hd
+
+    designators = sorted(
+        {
+            str(getattr(code, "scheme_designator", ""))
+            for group in groups
+            for item in group
+            for code in item
+            if str(getattr(code, "scheme_designator", "")).startswith("99")
+        }
+    )
+    return [
+        hd.coding_schemes.CodingSchemeIdentificationItem(
+            designator=d, name=f"{TOOL_NAME} private codes", responsible_organization=TOOL_NAME
+        )
+        for d in designators
+    ]
 
 
 def _drop_frame_number_beside_segment_number(ds: Dataset) -> None:

@@ -48,12 +48,12 @@ def test_every_kind_of_code_in_a_valid_sr(dicom_dir, tmp_path):
     paths = write_synthetic_study(study, [frame], mask, description, derivation, tmp_path, laterality="L",
                                   uid_root="1.2.826.0.1.3680043.8.498.77.")  # fmt: skip
     errors, warnings = dciodvfy(paths.report)
-    # dciodvfy knows only the PS3.16 scheme designators: it warns once per private code, nothing else
+    # dciodvfy knows only the PS3.16 scheme designators: it warns once per private code (not
+    # circumscribed, heterogeneous, 4c) and once for the private scheme's identification item
     private = "Warning - Unrecognized defined term <99BUSSTUDIO> for value 1 of attribute <Coding Scheme Designator>"
-    assert errors == [] and warnings == [private] * 3, (
-        errors,
-        warnings,
-    )  # not circumscribed, heterogeneous, 4c
+    assert errors == [] and warnings == [private] * 4, (errors, warnings)
+    report = pydicom.dcmread(paths.report)
+    assert [i.CodingSchemeDesignator for i in report.CodingSchemeIdentificationSequence] == ["99BUSSTUDIO"]
     written = _codes_in(pydicom.dcmread(paths.report))
     expected = {(c.scheme, c.value) for pair in pairs for c in pair}
     assert expected <= written, expected - written
