@@ -395,7 +395,7 @@ def build_measurement_report(
         manufacturer=TOOL_NAME,
         is_complete=True,
         series_description="Synthetic tumor attributes",
-        coding_schemes=_private_coding_schemes(qualitative_evaluations, measurements),
+        coding_schemes=_private_coding_schemes(qualitative_evaluations, measurements) or None,
     )
     _drop_frame_number_beside_segment_number(sr)
     if "SyntheticData" in image:
