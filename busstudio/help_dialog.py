@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from busstudio.bindings.keys import MOUSE_GESTURES, SHORTCUTS
+from busstudio.bindings.keys import MOUSE_GESTURES, READER_SHORTCUTS, SHORTCUTS
 
 
 class HelpDialog(QDialog):
@@ -12,7 +12,7 @@ class HelpDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("BUS Studio: shortcuts")
         self.resize(720, 640)
-        rows = [(s.keys, s.description) for s in SHORTCUTS] + list(MOUSE_GESTURES)
+        rows = [(s.keys, s.description) for s in (*SHORTCUTS, *READER_SHORTCUTS)] + list(MOUSE_GESTURES)
         self.table = QTableWidget(len(rows), 2, self)
         self.table.setHorizontalHeaderLabels(["Keys / mouse", "What it does"])
         for i, (keys, text) in enumerate(rows):

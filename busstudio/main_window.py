@@ -56,6 +56,7 @@ from engine.settings import sample_study_path
 qt_compat.guard_none_refcount()
 
 WINDOW_SIZE = (1280, 800)
+READER_STUDY_KEY = "reader_study/folder"
 IMAGE_FILTER = "Images (*.dcm *.DCM *.dicom *.png *.jpg *.jpeg *.tif *.tiff);;All files (*)"
 _log = get_logger("main")
 
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         self.description.events.changed.connect(self._description_edited)
 
         self.actions: dict[str, QAction] = {}
+        self.reader_window = None
         self._build_actions()
         self._build_menus_and_toolbar()
 
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
             "zoom_in": lambda: self.view.zoom(ImageView.ZOOM_STEP),
             "zoom_out": lambda: self.view.zoom(1 / ImageView.ZOOM_STEP),
             "reset_window_level": lambda: self.image.set_window_level(FULL_RANGE),
+            "reader_study": self.on_reader_study,
             "settings": self.on_settings,
             "help": self.on_help,
             "quit": self.close,
@@ -218,6 +221,8 @@ class MainWindow(QMainWindow):
                 "open_session",
                 "save_session",
                 "export",
+                None,
+                "reader_study",
                 None,
                 "settings",
                 None,
@@ -493,6 +498,32 @@ class MainWindow(QMainWindow):
 
         dialog.accepted.connect(accepted)
         dialog.open()
+
+    def on_reader_study(self) -> None:
+        from busstudio.panels.reader_study_start import ReaderStudyStartDialog
+
+        dialog = ReaderStudyStartDialog(str(self.qsettings.value(READER_STUDY_KEY, "")), self)
+        dialog.setObjectName("readerStudyDialog")
+        dialog.accepted.connect(lambda: self._guarded(lambda: self.open_reader_study(*dialog.value())))
+        dialog.open()
+
+    def open_reader_study(self, study_dir, reader: str, clock=None):
+        """Hide the main window (nothing of it should sit beside the images) and show the study's."""
+        import time
+
+        from busstudio.panels.reader_study_view import ReaderStudyWindow
+
+        reader_window = ReaderStudyWindow(study_dir, reader, clock=clock or time.monotonic)
+        self.qsettings.setValue(READER_STUDY_KEY, str(study_dir))
+        self.reader_window = reader_window
+        reader_window.closed.connect(self._reader_study_closed)
+        self.hide()
+        reader_window.showMaximized()
+        return reader_window
+
+    def _reader_study_closed(self) -> None:
+        self.reader_window = None
+        self.show()
 
     def _apply_settings(self, settings: AppSettings) -> None:
         self.settings = save_settings(settings, self.qsettings)

@@ -117,6 +117,42 @@ def shot_browser(app, out: Path) -> Path | None:
     return save_screenshot(w, out / "study_browser_cine.png")
 
 
+def shot_reader_study(app, out: Path) -> Path:
+    """The reader-study window on a demonstration study made in a temporary folder from the bundled
+    sample frame (both "classes" are that frame: the picture shows the mode, not a real study)."""
+    import numpy as np
+    from PIL import Image
+
+    from busstudio import engine_parts
+    from busstudio.main_window import save_screenshot
+    from engine.datasets.base import Case
+    from engine.evaluation.reader_study import make_study
+    from engine.settings import sample_study_path
+
+    tmp = Path(tempfile.mkdtemp(prefix="busstudio_reader_"))
+    gray = engine_parts.open_study(sample_study_path()).frame(0).gray
+    mask = np.zeros(gray.shape, np.uint8)
+    mask[gray.shape[0] // 3 : gray.shape[0] // 2, gray.shape[1] // 3 : gray.shape[1] // 2] = 255
+    cases = []
+    for i in range(4):
+        Image.fromarray(gray).save(tmp / f"frame{i}.png")
+        Image.fromarray(mask).save(tmp / f"frame{i}_mask.png")
+        cases.append(
+            Case("sample", f"f{i}", f"f{i}", tmp / f"frame{i}.png", (tmp / f"frame{i}_mask.png",), "benign")
+        )
+    study = make_study(cases[:2], cases[2:], tmp / "study", 2, seed=0, mode="full", size_px=512)
+    w = _window(app)
+    reader = w.open_reader_study(study, "Reader 1")
+    reader.start()
+    reader.choose("synthetic")
+    reader.set_confidence(4)
+    _settle(app)
+    path = save_screenshot(reader, out / "reader_study.png")
+    reader.close()
+    w.close()
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -131,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             shot_contour(app, args.out),
             *shot_describe_and_generate(app, args.out),
             shot_browser(app, args.out),
+            shot_reader_study(app, args.out),
         ]
     finally:
         shutdown_pool()

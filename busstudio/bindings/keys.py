@@ -68,9 +68,29 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("zoom_out", "Ctrl+-", "Zoom out", "Zoom out"),
     Shortcut("reset_window_level", "R", "Reset window/level to the full range", "Reset window/level"),
     Shortcut("compare_flicker", "T", "Flicker between the original and the chosen result", "Flicker compare"),
+    Shortcut(
+        "reader_study",
+        "Ctrl+Shift+R",
+        "Reader study: open a study folder made by `bus-engine reader-study make` and read it",
+        "Reader study…",
+    ),
     Shortcut("settings", "Ctrl+,", "Settings", "Settings…"),
     Shortcut("help", "F1", "This list of shortcuts", "Shortcuts…"),
     Shortcut("quit", "Ctrl+Q", "Quit", "Quit"),
+)
+
+# The reader-study window's keys (its own window, so R and S do not reach the main window's tools).
+READER_SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("real", "R", "Reader study: answer Real", "Real"),
+    Shortcut("synthetic", "S", "Reader study: answer Synthetic", "Synthetic"),
+    *(
+        Shortcut(f"confidence_{k}", str(k), f"Reader study: confidence {k} ({hint})", str(k))
+        for k, hint in ((1, "a guess"), (2, "unsure"), (3, "fairly sure"), (4, "sure"), (5, "certain"))
+    ),
+    Shortcut("next", "Return", "Reader study: record the answer and show the next image", "Next"),
+    Shortcut("pause", "Space", "Reader study: pause (hides the image, stops its clock) or resume", "Pause"),
+    Shortcut("full_screen", "F11", "Reader study: full screen on/off", "Full screen"),
+    Shortcut("close", "Ctrl+W", "Reader study: close; reopening resumes at the next image", "Close"),
 )
 
 # Mouse gestures, listed in Help beside the shortcuts.
