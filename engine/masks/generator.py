@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from engine.contour.spline import Contour, fill_polygon_fast, sample_closed
+from engine.contour.spline import FAST_FILL_INSET_PX, FAST_FILL_SHIFT, Contour, _segment_basis
 from engine.errors import InputError
 from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import MARGIN_SUSPICION, MarginSubtype, Orientation, Shape
@@ -128,7 +128,8 @@ def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
     amp, jitter = np.exp(mean + chol @ noise[:k]), noise[k:]
     phase = rng.uniform(0, 2 * np.pi, k)
     # the body: the aspect ratio and tilt of one real mask of the class, a little jittered
-    aspect, tilt = bodies[rng.integers(len(bodies))]
+    body = int(rng.integers(len(bodies)))
+    aspect, tilt = bodies[body]
     aspect = max(1.0, aspect * np.exp(BODY_JITTER[0] * jitter[0]))
     tilt = np.radians(tilt + BODY_JITTER[1] * jitter[1]) * (1 if jitter[2] > 0 else -1)
     if desc.perpendicular_mm:
@@ -173,26 +174,93 @@ def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
             r[at] += share * length
         logr = np.log(r)
         tension[tips] = margin.get("tip_tension", 1.0)
+    dents = priors.shapes[desc.shape.value].get("dents")
+    if dents:
+        # hand-drawn dents: a few localized inward bumps, as many as real outlines of the shape have
+        # concavities (round: real outlines carry 0-5 small dents that a smooth spectrum never makes)
+        # as many as the real outline the body came from: elongated real round ones are the dented ones
+        n = int(priors.dent_counts(desc.shape.value, cls)[body])
+        at = rng.uniform(-np.pi, np.pi, n)
+        depth = rng.uniform(*dents["depth"], n)
+        width = rng.uniform(*dents["width"], n)
+        gap = np.angle(np.exp(1j * (_THETA[:, None] - at[None, :])))  # (points, dents) wrapped angle
+        logr = logr - (depth * np.exp(-0.5 * (gap / width) ** 2)).sum(axis=1)
     indistinct = not desc.margin.circumscribed and MarginSubtype.INDISTINCT in desc.margin.subtypes
     band = priors.margins["indistinct"]["band"] * rng.uniform(0.7, 1.3) if indistinct else 0.0
     return logr, tension, band, aspect, tilt
 
 
-def _polygon_moments(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
-    """Centroid (cx, cy) and central second moments (cxx, cyy, cxy) per unit area of the polygon."""
-    x1, y1 = np.concatenate((x[1:], x[:1])), np.concatenate((y[1:], y[:1]))
+def _polygon_moments(x: np.ndarray, y: np.ndarray):
+    """Centroid (cx, cy) and central second moments (cxx, cyy, cxy) per unit area of each polygon,
+    for (K, N) vertex arrays: each a (K,) array."""
+    x1, y1 = np.roll(x, -1, axis=1), np.roll(y, -1, axis=1)
     cross = x * y1 - x1 * y
-    area6 = 3.0 * cross.sum()  # 6 * area
+    area6 = 3.0 * cross.sum(1)  # 6 * area
     sx, sy = x + x1, y + y1
-    cx, cy = np.dot(sx, cross) / area6, np.dot(sy, cross) / area6
-    ixx = np.dot(x * x + x * x1 + x1 * x1, cross) / (2 * area6)
-    iyy = np.dot(y * y + y * y1 + y1 * y1, cross) / (2 * area6)
-    ixy = np.dot(sx * sy + x * y + x1 * y1, cross) / (4 * area6)
+    cx, cy = (sx * cross).sum(1) / area6, (sy * cross).sum(1) / area6
+    ixx = ((x * x + x * x1 + x1 * x1) * cross).sum(1) / (2 * area6)
+    iyy = ((y * y + y * y1 + y1 * y1) * cross).sum(1) / (2 * area6)
+    ixy = ((sx * sy + x * y + x1 * y1) * cross).sum(1) / (4 * area6)
     return cx, cy, ixx - cx * cx, iyy - cy * cy, ixy - cx * cy
 
 
 _HARMONIC_PI = np.arange(1, CONTROL_POINTS // 2 + 1) * np.pi  # theta starts at -pi
 _COS, _SIN = np.cos(_THETA), np.sin(_THETA)
+
+
+def _check(seed, mm_per_pixel) -> None:
+    if not mm_per_pixel or mm_per_pixel <= 0:
+        raise InputError(f"mm_per_pixel must be a positive number, got {mm_per_pixel!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def _contours(descriptions, seeds, mm_per_pixel: float, centers, priors: Priors):
+    """Control points (K, N, 2) in pixels, tensions (K, N), completed descriptions and band widths
+    in pixels (K,) of K requests: the random draws one request at a time (each its own seeded
+    stream), the geometry for all K at once (row-wise arithmetic only, so a request's outline does
+    not depend on the others in the batch)."""
+    drawn, descs = [], []
+    for description, seed in zip(descriptions, seeds, strict=True):
+        _check(seed, mm_per_pixel)
+        rng = np.random.default_rng(int(seed))
+        desc = _complete(description, priors, rng)
+        descs.append(desc)
+        drawn.append(_outline(desc, priors, rng))
+    logr = np.array([d[0] for d in drawn])
+    tension = np.array([d[1] for d in drawn])
+    band, aspect, tilt = (np.array([d[i] for d in drawn], float) for i in (2, 3, 4))
+    parallel = np.array([d.orientation is Orientation.PARALLEL for d in descs])
+    angle = tilt + np.where(parallel, 0.0, np.pi / 2)
+    # the residual outline made isotropic (as the real residuals were measured: whitened by their own
+    # second moments), stretched into the body's ellipse and turned to its orientation; so the mask's
+    # aspect ratio is the drawn real one
+    r = np.exp(logr)
+    x, y = r * _COS, r * _SIN
+    cx, cy, cxx, cyy, cxy = _polygon_moments(x, y)
+    x, y = x - cx[:, None], y - cy[:, None]
+    # inverse square root of [[cxx, cxy], [cxy, cyy]] in closed form: (C + sqrt(det) I) / (sqrt(det) * t)
+    root_det = np.sqrt(cxx * cyy - cxy * cxy)
+    t = np.sqrt(cxx + cyy + 2 * root_det)
+    wxx, wyy, wxy = (
+        ((cyy + root_det) / (root_det * t))[:, None],
+        ((cxx + root_det) / (root_det * t))[:, None],
+        (-cxy / (root_det * t))[:, None],
+    )
+    stretch = np.sqrt(aspect)[:, None]
+    x, y = (wxx * x + wxy * y) * stretch, (wxy * x + wyy * y) / stretch
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    pts = np.stack([x * c - y * s, x * s + y * c], axis=2)
+    # scale so the longest diameter (over control points) is the requested size: the longest chord
+    # between hull points (a few dozen of the 96), one outline at a time
+    longest = np.empty(len(pts))
+    for k, outline in enumerate(pts):
+        hull = cv2.convexHull(outline.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+        longest[k] = np.sqrt(((hull[:, None] - hull[None]) ** 2).sum(-1).max())
+    size = np.array([d.size_mm for d in descs], float)
+    scale = size / mm_per_pixel / longest
+    pts = pts * scale[:, None, None] + np.asarray(centers, float)[:, None, :]
+    return pts, tension, descs, band * scale * stretch[:, 0]
 
 
 def generate_contour(
@@ -204,40 +272,83 @@ def generate_contour(
 ) -> tuple[Contour, LesionDescription, float]:
     """Contour in pixels centred at `center` (x, y), the completed description, and the indistinct
     band width in pixels (0 when not indistinct)."""
-    if not mm_per_pixel or mm_per_pixel <= 0:
-        raise InputError(f"mm_per_pixel must be a positive number, got {mm_per_pixel!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    priors = priors or load_priors()
-    rng = np.random.default_rng(int(seed))
-    desc = _complete(description, priors, rng)
-    logr, tension, band, aspect, tilt = _outline(desc, priors, rng)
-    angle = tilt + (0.0 if desc.orientation is Orientation.PARALLEL else np.pi / 2)
-    # the residual outline made isotropic (as the real residuals were measured: whitened by their own
-    # second moments), stretched into the body's ellipse and turned to its orientation; so the mask's
-    # aspect ratio is the drawn real one
-    r = np.exp(logr)
-    x, y = r * _COS, r * _SIN
-    cx, cy, cxx, cyy, cxy = _polygon_moments(x, y)
-    x, y = x - cx, y - cy
-    # inverse square root of [[cxx, cxy], [cxy, cyy]] in closed form: (C + sqrt(det) I) / (sqrt(det) * t)
-    root_det = np.sqrt(cxx * cyy - cxy * cxy)
-    t = np.sqrt(cxx + cyy + 2 * root_det)
-    wxx, wyy, wxy = (
-        (cyy + root_det) / (root_det * t),
-        (cxx + root_det) / (root_det * t),
-        -cxy / (root_det * t),
+    pts, tension, descs, band = _contours(
+        [description], [seed], mm_per_pixel, [center], priors or load_priors()
     )
-    stretch = np.sqrt(aspect)
-    x, y = (wxx * x + wxy * y) * stretch, (wxy * x + wyy * y) / stretch
-    c, s = np.cos(angle), np.sin(angle)
-    pts = np.stack([x * c - y * s, x * s + y * c], axis=1)
-    # scale so the longest diameter (over control points) is the requested size
-    hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2).astype(np.float64)
-    d2 = ((hull[:, None] - hull[None]) ** 2).sum(-1).max()
-    scale = desc.size_mm / mm_per_pixel / np.sqrt(d2)
-    pts = pts * scale + np.asarray(center, float)
-    return Contour(pts, tension), desc, band * scale * stretch
+    return Contour(pts[0], tension[0]), descs[0], float(band[0])
+
+
+def _sample_and_inset(pts: np.ndarray, tension: np.ndarray, per_segment: int) -> np.ndarray:
+    """The polylines of K contours (K, N * per_segment, 2), moved FAST_FILL_INSET_PX inwards as
+    engine.contour.spline.fill_polygon_fast does, in fixed point for cv2.fillPoly: the batch form of
+    fill_polygon_fast(sample_closed(...)), one array pass for all K."""
+    nxt, prv = np.roll(pts, -1, axis=1), np.roll(pts, 1, axis=1)
+    tangents = 0.5 * (1.0 - tension)[:, :, None] * (nxt - prv)
+    b = _segment_basis(int(per_segment))
+    line = (
+        pts[:, :, None] * b[:, 0, None]
+        + nxt[:, :, None] * b[:, 1, None]
+        + tangents[:, :, None] * b[:, 2, None]
+        + np.roll(tangents, -1, axis=1)[:, :, None] * b[:, 3, None]
+    ).reshape(len(pts), -1, 2)
+    after = np.roll(line, -1, axis=1)
+    chord = after - np.roll(line, 1, axis=1)
+    normal = np.stack([chord[..., 1], -chord[..., 0]], axis=2)
+    normal /= np.maximum(np.hypot(normal[..., 0], normal[..., 1]), 1e-12)[..., None]
+    # outward for a counter-clockwise (in x, y) polygon; flip for a clockwise one
+    signed = (line[..., 0] * after[..., 1] - line[..., 1] * after[..., 0]).sum(1)
+    inset = line - np.where(signed > 0, FAST_FILL_INSET_PX, -FAST_FILL_INSET_PX)[:, None, None] * normal
+    return np.round(inset * (1 << FAST_FILL_SHIFT)).astype(np.int32)
+
+
+def generate_masks(
+    descriptions,
+    seeds,
+    mm_per_pixel: float,
+    shape: tuple[int, int] = (256, 256),
+    centers=None,
+    priors: Priors | None = None,
+    soft: bool = True,
+) -> list[GeneratedMask]:
+    """Generated lesions for many (description, seed) pairs at once: the same masks, bit for bit, as
+    generate_mask gives one at a time, several times faster (one array pass for the geometry of all).
+    `centers`: one (x, y) per request, or None for the canvas centre."""
+    descriptions, seeds = list(descriptions), list(seeds)
+    if len(descriptions) != len(seeds):
+        raise InputError(f"{len(descriptions)} descriptions but {len(seeds)} seeds: give one seed each")
+    if not descriptions:
+        return []
+    if centers is None:
+        centers = [((shape[1] - 1) / 2, (shape[0] - 1) / 2)] * len(seeds)
+    pts, tension, descs, band = _contours(descriptions, seeds, mm_per_pixel, centers, priors or load_priors())
+    fixed = _sample_and_inset(pts, tension, RASTER_SAMPLES_PER_SEGMENT)
+    out = []
+    for k in range(len(descs)):
+        mask = np.zeros((int(shape[0]), int(shape[1])), np.uint8)
+        cv2.fillPoly(mask, [fixed[k]], 1, lineType=cv2.LINE_8, shift=FAST_FILL_SHIFT)
+        mask = mask.view(bool)
+        if not mask.any():
+            raise InputError(
+                f"the generated lesion ({descs[k].size_mm:.1f} mm at {mm_per_pixel} mm/pixel) is smaller "
+                "than a pixel"
+            )
+        band_px = float(band[k])
+        soft_mask = _soft_band(mask, band_px) if band_px > 0 and soft else None
+        out.append(GeneratedMask(Contour(pts[k], tension[k]), mask, soft_mask, band_px, descs[k]))
+    return out
+
+
+def _soft_band(mask: np.ndarray, band_px: float) -> np.ndarray:
+    """A blurred mask whose 0.5 level is the outline: the band where the boundary is uncertain."""
+    sigma = max(band_px / 2, 0.5)
+    soft_mask = np.zeros(mask.shape, np.float32)
+    # blur only around the lesion: beyond the kernel's reach (4 sigma) everything stays 0
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    reach = int(np.ceil(4 * sigma)) + 2
+    r0, r1 = max(rows[0] - reach, 0), min(rows[-1] + reach + 1, mask.shape[0])
+    c0, c1 = max(cols[0] - reach, 0), min(cols[-1] + reach + 1, mask.shape[1])
+    soft_mask[r0:r1, c0:c1] = cv2.GaussianBlur(mask[r0:r1, c0:c1].astype(np.float32), (0, 0), sigma)
+    return soft_mask
 
 
 def generate_mask(
@@ -249,30 +360,11 @@ def generate_mask(
     priors: Priors | None = None,
     soft: bool = True,
 ) -> GeneratedMask:
-    """A generated lesion on a (rows, cols) canvas, centred unless `center` (x, y) is given."""
-    if center is None:
-        center = ((shape[1] - 1) / 2, (shape[0] - 1) / 2)
-    contour, desc, band_px = generate_contour(description, seed, mm_per_pixel, center, priors)
-    # the fast sub-pixel fill of a polyline fine enough for the raster (Contour.raster is the exact one)
-    mask = fill_polygon_fast(
-        sample_closed(contour.points, contour.tensions, RASTER_SAMPLES_PER_SEGMENT), shape
-    )
-    if not mask.any():
-        raise InputError(
-            f"the generated lesion ({desc.size_mm:.1f} mm at {mm_per_pixel} mm/pixel) is smaller than a pixel"
-        )
-    soft_mask = None
-    if band_px > 0 and soft:
-        # a blurred mask whose 0.5 level is the outline: the band where the boundary is uncertain
-        sigma = max(band_px / 2, 0.5)
-        soft_mask = np.zeros(mask.shape, np.float32)
-        # blur only around the lesion: beyond the kernel's reach (4 sigma) everything stays 0
-        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-        reach = int(np.ceil(4 * sigma)) + 2
-        r0, r1 = max(rows[0] - reach, 0), min(rows[-1] + reach + 1, mask.shape[0])
-        c0, c1 = max(cols[0] - reach, 0), min(cols[-1] + reach + 1, mask.shape[1])
-        soft_mask[r0:r1, c0:c1] = cv2.GaussianBlur(mask[r0:r1, c0:c1].astype(np.float32), (0, 0), sigma)
-    return GeneratedMask(contour, mask, soft_mask, float(band_px), desc)
+    """A generated lesion on a (rows, cols) canvas, centred unless `center` (x, y) is given. The fill
+    is cv2.fillPoly of a polyline fine enough for the raster, moved half a pixel inwards
+    (engine.contour.spline.fill_polygon_fast; Contour.raster is the exact one)."""
+    centers = None if center is None else [center]
+    return generate_masks([description], [seed], mm_per_pixel, shape, centers, priors, soft)[0]
 
 
 def description_for_class(
@@ -295,5 +387,6 @@ __all__ = [
     "description_for_class",
     "generate_contour",
     "generate_mask",
+    "generate_masks",
     "margin_class",
 ]

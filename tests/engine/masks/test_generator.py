@@ -7,7 +7,7 @@ import pytest
 from engine.errors import InputError
 from engine.language.description import LesionDescription, Margin
 from engine.masks.descriptors import shape_descriptors
-from engine.masks.generator import description_for_class, generate_mask
+from engine.masks.generator import description_for_class, generate_mask, generate_masks
 
 
 def _mean(shape, margin, key, n=12, orientation="parallel"):
@@ -100,3 +100,43 @@ def test_ellipse_residual_separates_the_body_from_the_lobes():
     cv2.fillPoly(lobed, [np.stack([100 + r * np.cos(t), 100 + r * np.sin(t)], 1).astype(np.int32)], 1)
     _, _, logamps = ellipse_residual(lobed)
     assert int(np.argmax(logamps)) + 1 == 5 and np.exp(logamps[4]) == pytest.approx(0.12, rel=0.2)
+
+
+def test_batch_gives_the_same_masks_bit_for_bit_as_one_at_a_time():
+    descs = [
+        description_for_class(shape, margin, orientation, 15.0)
+        for shape, margin, orientation in (
+            ("irregular", "spiculated", "parallel"),
+            ("round", "circumscribed", None),
+            ("irregular", "angular", "not parallel"),
+            ("oval", "indistinct", None),
+            ("irregular", "microlobulated", None),
+        )
+    ] + [LesionDescription()]
+    seeds = list(range(30, 30 + len(descs)))
+    batch = generate_masks(descs, seeds, 0.1, (200, 220))
+    for desc, seed, b in zip(descs, seeds, batch, strict=True):
+        one = generate_mask(desc, seed, 0.1, (200, 220))
+        assert np.array_equal(one.mask, b.mask) and np.array_equal(one.contour.points, b.contour.points)
+        assert np.array_equal(one.contour.tensions, b.contour.tensions) and one.band_px == b.band_px
+        assert one.description == b.description
+        assert (one.soft is None) == (b.soft is None)
+        assert one.soft is None or np.array_equal(one.soft, b.soft)
+    # a request's mask does not depend on its neighbours in the batch
+    assert np.array_equal(generate_masks(descs[2:4], seeds[2:4], 0.1, (200, 220))[1].mask, batch[3].mask)
+    with pytest.raises(InputError, match="seed"):
+        generate_masks(descs, seeds[:-1], 0.1)
+
+
+def test_round_outlines_carry_the_dents_of_real_round_ones():
+    from engine.masks.priors import load_priors
+
+    priors = load_priors()
+    counts = priors.dent_counts("round", "circumscribed")
+    assert len(counts) == len(priors.spectrum("round", "circumscribed")[2]) and max(counts) > 0
+    desc = description_for_class("round", "circumscribed", None, 15.0)
+    masks = generate_masks([desc] * 24, range(24), 0.1)
+    concavities = [shape_descriptors(g.mask)["concavities"] for g in masks]
+    # real round outlines: most have 1-5 concavities; a smooth spectrum alone gives mostly none
+    assert np.mean(np.array(concavities) > 0) > 0.5
+    assert max(concavities) <= 8
