@@ -136,12 +136,13 @@ def main() -> None:
     for lesions in (1, 4):
         b = 2 * lesions  # guided: conditional and unconditional rows
         inputs[lesions] = (
-            torch.randn(b, 1, 64, 64, generator=g),
-            torch.rand(b, 4, 64, 64, generator=g),
-            torch.full((b,), 500),
-            torch.randn(b, seq_len, 384, generator=g),
+            torch.randn(b, 1, 64, 64, generator=g).numpy(),
+            torch.rand(b, 4, 64, 64, generator=g).numpy(),
+            np.full(b, 500),
+            torch.randn(b, seq_len, 384, generator=g).numpy(),
         )
-    reference = {n: torch_backend.denoise(*inp).numpy() for n, inp in inputs.items()}
+    # every backend takes the same numpy call (the one sampling loop, engine.generator.loop)
+    reference = {n: torch_backend.denoise(*inp) for n, inp in inputs.items()}
     pipes = {"torch-cpu fp32 (baseline)": pipe}
     for label, folder, level in variants:
         pipes[label] = OnnxPipeline.from_pretrained(folder, "onnx-cpu", threads=THREADS, optimization=level)
@@ -150,8 +151,7 @@ def main() -> None:
         if label in pipes and pipes[label] is pipe:
             return lambda: torch_backend.denoise(*inputs[n])
         ob = pipes[label].backend
-        arrays = [a.numpy() for a in inputs[n]]
-        return lambda: ob.denoise(*arrays)
+        return lambda: ob.denoise(*inputs[n])
 
     def sample(p, seed=0, strength=1.0, variants=1):
         return p(frame, mask, desc, seed=seed, steps=20, guidance=3.0, strength=strength, variants=variants)
@@ -183,10 +183,7 @@ def main() -> None:
             diff, psnr = 0.0, float("inf")
         else:
             ob = p.backend
-            diff = max(
-                float(np.abs(ob.denoise(*(a.numpy() for a in inp)) - reference[n]).max())
-                for n, inp in inputs.items()
-            )
+            diff = max(float(np.abs(ob.denoise(*inp) - reference[n]).max()) for n, inp in inputs.items())
             psnr = _window_psnr(ref_sample.pixels, sample(p).pixels, window)
         rows.append(
             (
@@ -221,6 +218,27 @@ def main() -> None:
         "per step: one guided denoiser call (2 x batch rows); per lesion: 20 steps at strength 0.6 "
         f"({ref_sample.record['denoising_steps_run']} guided steps run at strength 1.0 for PSNR), "
         "wall time / lesions; medians of interleaved runs; 'x torch' > 1 is faster than torch"
+    )
+    # ---- one thread each: the figure behind `auto` preferring onnx-cpu on a CPU (no OpenMP
+    # threads waiting for each other on a loaded machine)
+    torch.set_num_threads(1)
+    single = OnnxPipeline.from_pretrained(onnx_dir, "onnx-cpu", threads=1).backend
+    calls = {}
+    for n in (1, 4):
+        calls[f"torch-cpu b{n}"] = lambda n=n: torch_backend.denoise(*inputs[n])
+        calls[f"onnx-cpu b{n}"] = lambda n=n: single.denoise(*inputs[n])
+    one = interleaved(calls, 9)
+    print(
+        "1 thread, per guided step: "
+        + "; ".join(
+            f"batch {n}: torch {one[f'torch-cpu b{n}'] * 1e3:.1f} ms, onnxruntime "
+            f"{one[f'onnx-cpu b{n}'] * 1e3:.1f} ms ({one[f'torch-cpu b{n}'] / one[f'onnx-cpu b{n}']:.2f}x)"
+            for n in (1, 4)
+        )
+    )
+    same = np.array_equal(ref_sample.pixels, sample(pipes["onnx-cpu, all optimizations (default)"]).pixels)
+    print(
+        f"default onnx-cpu vs torch-cpu, 20 steps, same seed: {'identical' if same else 'different'} pixels"
     )
     print(
         "torch-cuda fp16 / onnx-cuda (latency at batch 1, lesions/s at batch 32): not measured, no GPU here"

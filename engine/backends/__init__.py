@@ -10,7 +10,8 @@ Every backend has the same two calls; the pipeline's sampling code never changes
     result = pipe(frame, mask, description, seed=0, steps=20)
 
 This package imports neither torch nor onnxruntime at import time: the onnx backends run in an
-install without torch (engine.backends.onnx_pipeline).
+install without torch (engine.backends.onnx_pipeline). The sampling loop is engine.generator.loop's,
+one for all backends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.backends.select import BACKEND_NAMES, BackendChoice, select_backend
+from engine.errors import ModelError
 
 __all__ = ["BACKEND_NAMES", "BackendChoice", "load_pipeline", "select_backend"]
 
@@ -29,13 +31,22 @@ def load_pipeline(
 
     torch backends: engine.generator.pipeline.BusTumorPipeline on the folder's safetensors weights.
     onnx backends: engine.backends.onnx_pipeline.OnnxPipeline on the exported graphs (the folder
-    itself or its `onnx/` subfolder), numpy and onnxruntime only.
+    itself or its `onnx/` subfolder), numpy and onnxruntime only. Both run the same sampling loop
+    (engine.generator.loop).
     The chosen backend is `pipe.backend`; `pipe.backend.note` is one line when it had to fall back.
     """
-    from engine.backends.onnx_backend import onnx_folder
+    from engine.backends.onnx_backend import onnx_folder, onnx_matches_weights
 
     has_weights = (Path(model_dir) / "model.safetensors").is_file()
-    choice = select_backend(backend, has_onnx=onnx_folder(model_dir) is not None, has_weights=has_weights)
+    folder = onnx_folder(model_dir)
+    if not has_weights and folder is None:
+        raise ModelError(
+            f"{model_dir}: no tumor generator model here (neither pipeline.json with model.safetensors "
+            "nor exported ONNX graphs); choose a model folder, e.g. resources/models/default"
+        )
+    # "auto" takes graphs beside torch weights only when they were exported from those weights
+    has_onnx = folder is not None and (backend != "auto" or onnx_matches_weights(folder, model_dir))
+    choice = select_backend(backend, has_onnx=has_onnx, has_weights=has_weights)
     if choice.name.startswith("onnx"):
         from engine.backends.onnx_pipeline import OnnxPipeline
 

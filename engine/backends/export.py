@@ -13,9 +13,7 @@ onnxscript (not a dependency); batch is dynamic, the window size is fixed by the
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -23,8 +21,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from engine.backends.onnx_backend import CONFIG_NAME, DENOISER_FILE, ENCODER_FILE, TOKENIZER_FILE
+from engine.backends.onnx_backend import (
+    CONFIG_NAME,
+    DENOISER_FILE,
+    ENCODER_FILE,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    weights_digest,
+)
 from engine.errors import ModelError
+from engine.fileio import atomic_write, atomic_write_bytes
 from engine.language.attributes import ATTRIBUTE_FIELDS
 
 OPSET = 17
@@ -58,23 +64,18 @@ class EncoderGraph(nn.Module):
 
 
 def _export(module, args, path: Path, inputs, outputs, dynamic_axes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
+    def write(tmp: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks
             torch.onnx.export(
-                module, args, tmp, dynamo=False, opset_version=OPSET,
+                module, args, str(tmp), dynamo=False, opset_version=OPSET,
                 input_names=inputs, output_names=outputs, dynamic_axes=dynamic_axes,
             )  # fmt: skip
         import onnx
 
-        onnx.checker.check_model(tmp, full_check=True)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the graphs are ordinary model files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        onnx.checker.check_model(str(tmp), full_check=True)
+
+    atomic_write(path, write)
 
 
 def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str | Path | None = None) -> dict:
@@ -120,7 +121,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str 
             {name: {0: "batch"} for name in ("input_ids", "attention_mask", "attributes", "margin_subtypes", "sequence", "null_sequence")},
         )  # fmt: skip
     seconds = time.perf_counter() - started
-    _copy_atomic(text_dir / "tokenizer.json", out_dir / TOKENIZER_FILE)
+    atomic_write(out_dir / TOKENIZER_FILE, lambda tmp: shutil.copyfile(text_dir / "tokenizer.json", tmp))
     entry = {
         "opset": OPSET,
         "exporter": f"torch.onnx.export(dynamo=False), torch {torch.__version__}",
@@ -130,33 +131,10 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str 
         "text_model": str(text_dir.parent.name) + "/" + text_dir.name,
         "dynamic_axes": "batch (the window size is fixed by the model: " + f"{cfg.size}x{cfg.size})",
         "source": str(model_dir),
+        "weights_sha256": weights_digest(model_dir / WEIGHTS_FILE),
         "export_seconds": {"denoiser": round(denoiser_seconds, 2), "total": round(seconds, 2)},
     }
     config = json.loads((model_dir / CONFIG_NAME).read_text())
     config["onnx"] = entry
-    _write_atomic(out_dir / CONFIG_NAME, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(out_dir / CONFIG_NAME, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return entry
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=dst.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -22,6 +22,7 @@ CONFIG_NAME = "pipeline.json"
 DENOISER_FILE = "denoiser.onnx"
 ENCODER_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+WEIGHTS_FILE = "model.safetensors"  # the torch weights the graphs are exported from
 ONNX_FILES = (DENOISER_FILE, ENCODER_FILE, TOKENIZER_FILE)
 log = logging.getLogger("engine.backends")
 
@@ -33,6 +34,30 @@ def onnx_folder(model_dir: str | Path) -> Path | None:
         if all((folder / name).is_file() for name in ONNX_FILES) and (folder / CONFIG_NAME).is_file():
             return folder
     return None
+
+
+def weights_digest(path: str | Path) -> str:
+    """sha256 of a weights file: ties exported graphs to the weights they were exported from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def onnx_matches_weights(folder: str | Path, model_dir: str | Path) -> bool:
+    """Whether the graphs in `folder` were exported from `model_dir`'s weights (True when the model
+    folder has no weights: the graphs are all there is). Older exports did not record it: False."""
+    weights = Path(model_dir) / WEIGHTS_FILE
+    if not weights.is_file():
+        return True
+    try:
+        recorded = json.loads((Path(folder) / CONFIG_NAME).read_text())["onnx"]["weights_sha256"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return False
+    return recorded == weights_digest(weights)
 
 
 def attribute_arrays(description: LesionDescription | None) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +119,19 @@ class OnnxBackend:
     @property
     def device(self) -> str:
         return "cuda" if any(p != "CPUExecutionProvider" for p in self.providers) else "cpu"
+
+    def about(self) -> dict:
+        """Entries for the synthesis record."""
+        import platform
+
+        import onnxruntime
+
+        return {
+            "providers": self.providers,
+            "backend_note": self.note,
+            "onnxruntime": onnxruntime.__version__,
+            "python": platform.python_version(),
+        }
 
     def denoise(self, noisy, conditions, timestep, sequence) -> np.ndarray:
         """(noisy [B,1,S,S], conditions [B,C,S,S], timestep [B], sequence [B,L,W]) -> [B,1,S,S] float32."""

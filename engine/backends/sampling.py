@@ -106,12 +106,14 @@ class DPMSolverPP:
         alpha = np.float32(1.0) / np.sqrt(np.float32(sigma) ** 2 + np.float32(1.0))
         return alpha, np.float32(sigma) * alpha
 
-    def add_noise(self, original: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """Noise the samples to the first timestep run (the SDEdit start at begin index)."""
+    def add_noise(self, original: np.ndarray, noise: np.ndarray, timestep=None) -> np.ndarray:
+        """Noise the samples to the first timestep run: the one at the begin index (as diffusers
+        does once a begin index is set; `timestep` is that one and is not looked up)."""
         alpha, sigma = self._alpha_sigma(self.sigmas[self._begin])
         return alpha * original + sigma * noise
 
-    def step(self, model_output: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    def step(self, model_output: np.ndarray, timestep, sample: np.ndarray) -> np.ndarray:
+        """One solver step from the current index (`timestep` is the one at it, for the common call)."""
         if self._index is None:
             self._index = self._begin
         i, n = self._index, len(self.timesteps)

@@ -52,8 +52,9 @@ def select_backend(requested: str = "auto", has_onnx: bool = True, has_weights: 
     """Resolve `requested` (a backend name or "auto") to a backend this machine can run.
 
     auto: torch-cuda where torch sees a GPU, else onnx-cuda where onnxruntime offers CUDA and the
-    model has ONNX graphs, else torch-cpu, else onnx-cpu (an install without torch, or a folder that
-    holds only the exported graphs). `has_weights`: the folder has the torch weights.
+    model has ONNX graphs, else onnx-cpu where it has them (the same pixels as torch-cpu and faster
+    on a CPU: see the README's backends section), else torch-cpu. `has_onnx`: the folder has graphs
+    exported from its own weights; `has_weights`: it has the torch weights.
     """
     if requested not in ("auto", *BACKEND_NAMES):
         raise ModelError(f"backend {requested!r} is not one of auto, {', '.join(BACKEND_NAMES)}")
@@ -63,10 +64,10 @@ def select_backend(requested: str = "auto", has_onnx: bool = True, has_weights: 
             return BackendChoice("torch-cuda", requested, "torch sees a CUDA GPU")
         if has_onnx and any(p in providers for p in ONNX_CUDA_PROVIDERS):
             return BackendChoice("onnx-cuda", requested, "onnxruntime offers CUDA")
+        if has_onnx and providers:
+            return BackendChoice("onnx-cpu", requested, "no GPU; onnxruntime on the exported graphs")
         if has_weights and torch_available():
             return BackendChoice("torch-cpu", requested, "no GPU; torch is installed")
-        if has_onnx and providers:
-            return BackendChoice("onnx-cpu", requested, "onnxruntime on the exported graphs")
         raise ModelError(
             "no backend can run this model: install torch, or onnxruntime and export the model "
             "with `bus-engine export-onnx`"

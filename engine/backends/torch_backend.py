@@ -1,5 +1,5 @@
-"""Denoiser and encoder calls on the torch model (CPU fp32, CUDA fp16/bf16), and an adapter that lets
-the torch pipeline call a numpy backend (onnxruntime) with the same code."""
+"""Denoiser and encoder calls on the torch model (CPU fp32, CUDA fp16/bf16), numpy in and out, so
+the one sampling loop (engine.generator.loop) is the same on every backend."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 class TorchBackend:
-    """torch-cpu (fp32) or torch-cuda (fp16 by default, or bf16): returns float32 CPU tensors so the
-    sampler's arithmetic is the same on every backend."""
+    """torch-cpu (fp32) or torch-cuda (fp16 by default, or bf16): float32 numpy arrays in and out,
+    so the sampler's arithmetic is the same on every backend."""
 
     note = None
 
@@ -37,16 +37,28 @@ class TorchBackend:
             self._text_encoder = TextEncoder(max_tokens=self.model.conditioner.text_tokens)
         return self._text_encoder
 
-    @torch.no_grad()
-    def denoise(self, noisy, conditions, timestep, sequence) -> torch.Tensor:
-        def put(x):
-            return x.to(self.device, self.dtype)
+    def about(self) -> dict:
+        """Entries for the synthesis record."""
+        return {"torch": torch.__version__, "threads": torch.get_num_threads(), "dtype": str(self.dtype)[6:]}
 
-        out = self.model(put(noisy), put(conditions), timestep.to(self.device), put(sequence))
-        return out.float().cpu()
+    @torch.no_grad()
+    def denoise(self, noisy, conditions, timestep, sequence) -> np.ndarray:
+        """(noisy [B,1,S,S], conditions [B,C,S,S], timestep [B], sequence [B,L,W]) -> [B,1,S,S] float32."""
+
+        def tensor(x):
+            return torch.from_numpy(np.require(x, requirements=("C", "W")))  # broadcast views are read-only
+
+        def put(x):
+            return tensor(x).to(self.device, self.dtype)
+
+        t = tensor(timestep).to(self.device)
+        out = self.model(put(noisy), put(conditions), t, put(sequence))
+        return out.float().cpu().numpy()
 
     @torch.no_grad()
     def encode(self, text: str, description: LesionDescription | None, batch: int):
+        """(conditional [B, L, W], unconditional [B, L, W]) float32 cross-attention sequences, rounded
+        to the model's dtype (so fp16/bf16 runs see what the model would)."""
         from engine.language.encoder import description_to_indices
 
         conditioner = self.model.conditioner
@@ -54,26 +66,14 @@ class TorchBackend:
         cond = conditioner(
             put_like(tokens, conditioner), description_to_indices([description]), token_mask.to(self.device)
         )
-        return cond.to(self.dtype).expand(batch, -1, -1), conditioner.null(batch).to(self.dtype)
+        null = conditioner.null(batch)
+
+        def out(x):
+            return x.to(self.dtype).float().cpu().numpy()
+
+        return np.repeat(out(cond), batch, axis=0), out(null)
 
 
 def put_like(x: torch.Tensor, module: torch.nn.Module) -> torch.Tensor:
     p = next(module.parameters())
     return x.to(p.device, p.dtype)
-
-
-class NumpyBackendAdapter:
-    """Wraps a numpy backend (onnxruntime) so the torch pipeline calls it like a torch backend."""
-
-    def __init__(self, backend):
-        self.backend = backend
-        self.name = backend.name
-        self.note = getattr(backend, "note", None)
-
-    def denoise(self, noisy, conditions, timestep, sequence) -> torch.Tensor:
-        out = self.backend.denoise(noisy.numpy(), conditions.numpy(), timestep.numpy(), sequence.numpy())
-        return torch.from_numpy(np.asarray(out))
-
-    def encode(self, text: str, description: LesionDescription | None, batch: int):
-        cond, uncond = self.backend.encode(text, description, batch)
-        return torch.from_numpy(cond), torch.from_numpy(uncond)

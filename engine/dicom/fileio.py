@@ -1,31 +1,13 @@
-"""Atomic output: write beside the target, then os.replace, so a reader never sees half a file."""
+"""Atomic DICOM output (the writer itself is engine.fileio's, shared by every room)."""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
+from engine.fileio import atomic_write, atomic_write_bytes
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
-    """Call write(tmp_path) for a temporary file in the target folder, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    return atomic_write(path, lambda p: p.write_bytes(data))
+__all__ = ["atomic_write", "atomic_write_bytes", "write_dataset"]
 
 
 def write_dataset(path: str | os.PathLike, ds) -> Path:

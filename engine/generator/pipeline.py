@@ -5,66 +5,33 @@
 
 The model folder holds `pipeline.json` (the components: denoiser and conditioner configs, noise
 schedule, sampler, text encoder) beside `model.safetensors` (denoiser + conditioner weights).
-Sampling: physics draft in the window -> SDEdit start at `strength` (1.0: pure noise) -> the chosen
-sampler with classifier-free guidance, conditional and unconditional rows in one batch -> blend back
-with a feathered seam. Same seed, same output on the same backend.
+The sampling itself is engine.generator.loop's, the same for every backend (this class only loads,
+saves and gives the loop a torch backend): physics draft in the window -> SDEdit start at `strength`
+(1.0: pure noise) -> the chosen sampler with classifier-free guidance -> blend back with a feathered
+seam. Same seed, same output on the same backend.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from engine.errors import InputError, ModelError
-from engine.generator.captions import caption
-from engine.generator.conditions import prepare
-from engine.generator.physics import physics_draft
-from engine.generator.schedulers import DEFAULT_SAMPLER, SAMPLERS, TRAINING_SCHEDULE, make_sampler
+from engine.errors import ModelError
+from engine.fileio import atomic_write_bytes
+from engine.generator.loop import SamplingPipeline, SynthesisResult, physics_only
+from engine.generator.schedulers import DEFAULT_SAMPLER, TRAINING_SCHEDULE
 from engine.generator.unet import DenoiserConfig, GeneratorModel
-from engine.generator.window import crop_gray, paste
-from engine.language.description import LesionDescription
+
+__all__ = ["CONFIG_NAME", "WEIGHTS_NAME", "BusTumorPipeline", "SynthesisResult", "physics_only"]
 
 CONFIG_NAME = "pipeline.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT = "bus-tumor-pipeline"
 
 
-@dataclass
-class SynthesisResult:
-    pixels: np.ndarray  # [N, H, W], the frame's dtype: one synthesized frame per variant
-    mask: np.ndarray  # [H, W] bool, the requested lesion mask
-    record: dict  # every parameter that produced the pixels
-    drafts: np.ndarray | None = None  # [N, H, W] the physics drafts the sampler started from
-    extra: dict = field(default_factory=dict)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class BusTumorPipeline:
+class BusTumorPipeline(SamplingPipeline):
     def __init__(
         self,
         model: GeneratorModel,
@@ -75,11 +42,9 @@ class BusTumorPipeline:
         backend=None,
     ):
         self.model = model.eval().requires_grad_(False)
-        self._backend = backend  # engine.backends: who runs the denoiser and encoder calls
-        self.schedule = dict(schedule or TRAINING_SCHEDULE)
-        self.sampler = sampler
+        # backend: who runs the denoiser and encoder calls (engine.backends); None: torch-cpu, on demand
+        super().__init__(backend, schedule or TRAINING_SCHEDULE, sampler, info)
         self._text_encoder = text_encoder
-        self.info = dict(info or {})
 
     # ---------------------------------------------------------------- loading and saving
     @property
@@ -137,9 +102,9 @@ class BusTumorPipeline:
 
         directory = Path(directory)
         state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self.model.state_dict().items()}
-        _atomic_write_bytes(directory / WEIGHTS_NAME, save(state, metadata={"format": FORMAT}))
+        atomic_write_bytes(directory / WEIGHTS_NAME, save(state, metadata={"format": FORMAT}))
         text = json.dumps(self.pipeline_config(), indent=2, sort_keys=True) + "\n"
-        _atomic_write_bytes(directory / CONFIG_NAME, text.encode())
+        atomic_write_bytes(directory / CONFIG_NAME, text.encode())
         return directory
 
     @classmethod
@@ -179,134 +144,3 @@ class BusTumorPipeline:
             cfg.get("info"),
             backend,
         )
-
-    # ---------------------------------------------------------------- sampling
-    def encode(
-        self, text: str, description: LesionDescription | None, batch: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(conditional [B, L, W], unconditional [B, L, W]) cross-attention sequences."""
-        return self.backend.encode(text, description, batch)
-
-    @torch.no_grad()
-    def __call__(
-        self,
-        image: np.ndarray,
-        mask: np.ndarray,
-        description: LesionDescription | None = None,
-        seed: int = 0,
-        steps: int = 20,
-        guidance: float = 3.0,
-        strength: float = 0.6,
-        variants: int = 1,
-        text: str | None = None,
-        soft_mask: np.ndarray | None = None,
-        sampler: str | None = None,
-    ) -> SynthesisResult:
-        started = time.perf_counter()
-        if image.ndim != 2 or image.dtype != np.uint8:
-            raise InputError(f"the generator needs a uint8 grayscale frame, got {image.dtype} {image.shape}")
-        if mask.shape != image.shape:
-            raise InputError(f"mask size {mask.shape[::-1]} differs from the frame {image.shape[::-1]}")
-        if not 1 <= steps <= 1000:
-            raise InputError(f"steps {steps} must be between 1 and 1000")
-        if not 0.0 <= strength <= 1.0:
-            raise InputError(f"strength {strength} must be between 0 and 1")
-        if variants < 1:
-            raise InputError(f"variants {variants} must be at least 1")
-        sampler = sampler or self.sampler
-        if sampler not in SAMPLERS:
-            raise InputError(f"sampler {sampler!r} is not one of: {', '.join(SAMPLERS)}")
-        description = description or LesionDescription()
-        mask = mask.astype(bool)
-        text = caption(description) if text is None else text
-        lw = prepare(image, mask, soft_mask)
-        drafts = [
-            physics_draft(image, mask, description, seed + i, soft_mask, lw.window)[0]
-            for i in range(variants)
-        ]
-        draft_windows = torch.from_numpy(np.stack([crop_gray(d, lw.window) for d in drafts]))[:, None]
-        conditions = torch.from_numpy(lw.conditions)[None].expand(variants, -1, -1, -1)
-
-        scheduler = make_sampler(sampler, self.schedule)
-        scheduler.set_timesteps(steps)
-        generator = torch.Generator().manual_seed(int(seed))
-        noise = torch.randn(draft_windows.shape, generator=generator)
-        timesteps = scheduler.timesteps
-        if strength >= 1.0:
-            latents = noise * scheduler.init_noise_sigma
-        elif strength <= 0.0:
-            timesteps = timesteps[:0]
-            latents = draft_windows.clone()
-        else:
-            order = getattr(scheduler, "order", 1)
-            start = min(int(round(steps * (1.0 - strength))), steps - 1) * order
-            timesteps = timesteps[start:]
-            if hasattr(scheduler, "set_begin_index"):
-                scheduler.set_begin_index(start)
-            latents = scheduler.add_noise(draft_windows, noise, timesteps[:1].repeat(variants))
-        cond, uncond = self.encode(text, description, variants)
-        guided = guidance != 1.0
-        sequence = torch.cat([cond, uncond]) if guided else cond
-        both_conditions = torch.cat([conditions, conditions]) if guided else conditions
-        for t in timesteps:
-            x = scheduler.scale_model_input(latents, t)
-            x = torch.cat([x, x]) if guided else x
-            out = self.backend.denoise(x, both_conditions, t.expand(x.shape[0]), sequence)
-            if guided:
-                c, u = out.chunk(2)
-                out = u + guidance * (c - u)
-            latents = scheduler.step(out, t, latents).prev_sample
-        windows = latents.clamp(-1, 1)[:, 0].numpy()
-        pixels = np.stack([paste(image, lw.window, w, lw.weight) for w in windows])
-        record = {
-            "method": "diffusion",
-            "seed": int(seed),
-            "variant_seeds": [int(seed) + i for i in range(variants)],
-            "steps": int(steps),
-            "denoising_steps_run": len(timesteps),
-            "guidance": float(guidance),
-            "strength": float(strength),
-            "variants": int(variants),
-            "sampler": sampler,
-            "schedule": self.schedule,
-            "text": text,
-            "description": description.to_dict(),
-            "window": lw.window.to_dict(),
-            "soft_mask": soft_mask is not None,
-            "model": self.info,
-            "backend": self.backend.name,
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-        return SynthesisResult(pixels, mask, record, np.stack(drafts))
-
-
-def physics_only(
-    image: np.ndarray,
-    mask: np.ndarray,
-    description: LesionDescription | None = None,
-    seed: int = 0,
-    variants: int = 1,
-    soft_mask: np.ndarray | None = None,
-) -> SynthesisResult:
-    """The physics draft as a result of its own (`--method physics`): no model, no weights."""
-    started = time.perf_counter()
-    description = description or LesionDescription()
-    outs = []
-    window = None
-    for i in range(variants):
-        out, window = physics_draft(image, mask, description, seed + i, soft_mask, window)
-        outs.append(out)
-    record = {
-        "method": "physics",
-        "seed": int(seed),
-        "variant_seeds": [int(seed) + i for i in range(variants)],
-        "variants": int(variants),
-        "description": description.to_dict(),
-        "window": window.to_dict(),
-        "soft_mask": soft_mask is not None,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
-    pixels = np.stack(outs)
-    return SynthesisResult(pixels, mask.astype(bool), record, pixels)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.backends.export import OPSET, export_onnx
-from engine.backends.onnx_backend import OnnxBackend
+from engine.backends.onnx_backend import OnnxBackend, weights_digest
 from engine.backends.torch_backend import TorchBackend
 from engine.errors import ModelError
 from engine.generator.pipeline import BusTumorPipeline
@@ -29,6 +29,7 @@ def test_export_writes_checked_graphs_with_dynamic_batch_beside_the_config(expor
     original = json.loads((model_dir / "pipeline.json").read_text())
     assert config["components"] == original["components"]
     assert config["onnx"]["opset"] == OPSET and config["onnx"]["denoiser"] == "denoiser.onnx"
+    assert config["onnx"]["weights_sha256"] == weights_digest(model_dir / "model.safetensors")
     assert (out / "tokenizer.json").is_file()
     assert not list(out.glob("*.tmp"))
 
@@ -55,11 +56,13 @@ def backends(exported):
 def test_one_denoiser_step_matches_torch(backends, batch):
     torch_backend, onnx_backend = backends
     g = torch.Generator().manual_seed(batch)
-    noisy, conditions = torch.randn(batch, 1, 64, 64, generator=g), torch.rand(batch, 4, 64, 64, generator=g)
-    timestep = torch.full((batch,), 321)
-    sequence = torch.randn(batch, 14, 384, generator=g)
-    expected = torch_backend.denoise(noisy, conditions, timestep, sequence).numpy()
-    got = onnx_backend.denoise(noisy.numpy(), conditions.numpy(), timestep.numpy(), sequence.numpy())
+    noisy = torch.randn(batch, 1, 64, 64, generator=g).numpy()
+    conditions = torch.rand(batch, 4, 64, 64, generator=g).numpy()
+    timestep = np.full(batch, 321)
+    sequence = torch.randn(batch, 14, 384, generator=g).numpy()
+    # the same numpy call on both backends (the one sampling loop calls them so)
+    expected = torch_backend.denoise(noisy, conditions, timestep, sequence)
+    got = onnx_backend.denoise(noisy, conditions, timestep, sequence)
     assert got.shape == expected.shape == (batch, 1, 64, 64)
     assert np.abs(got - expected).max() <= 1e-3
     assert np.abs(expected).max() > 0.05  # the comparison is not between two zeros
@@ -74,8 +77,8 @@ def test_encoder_matches_torch_text_and_attributes(backends):
         cond_t, null_t = torch_backend.encode(text, description, 2)
         cond_o, null_o = onnx_backend.encode(text, description, 2)
         assert cond_o.shape == tuple(cond_t.shape) == (2, 14, 384)
-        assert np.abs(cond_o - cond_t.numpy()).max() <= 1e-3
-        assert np.abs(null_o - null_t.numpy()).max() <= 1e-6
+        assert np.abs(cond_o - cond_t).max() <= 1e-3
+        assert np.abs(null_o - null_t).max() <= 1e-6
     a = onnx_backend.encode("oval mass", LesionDescription(shape="oval"), 1)[0]
     b = onnx_backend.encode("oval mass", LesionDescription(shape="irregular"), 1)[0]
     assert np.abs(a - b).max() > 1e-3  # the attributes reach the sequence

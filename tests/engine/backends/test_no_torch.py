@@ -54,6 +54,8 @@ def test_synthesize_with_onnx_cpu_without_torch(exported, tmp_path):
     )
     r = _run(["-c", check])
     assert r.stdout.split() == ["onnx-cpu", "False", "False"], r.stderr
+    r = _run(["-c", "from engine.generator.schedulers import make_loop_sampler; make_loop_sampler('unipc')"])
+    assert r.returncode != 0 and "'unipc' needs torch" in r.stderr and "dpm++" in r.stderr
 
 
 def test_torch_backend_without_torch_says_so_in_one_line(exported, tmp_path):

@@ -4,11 +4,11 @@ import pytest
 from engine.backends import load_pipeline
 from engine.backends.onnx_backend import OnnxBackend
 from engine.backends.onnx_pipeline import OnnxPipeline
-from engine.backends.torch_backend import NumpyBackendAdapter
-from engine.errors import InputError, ModelError
+from engine.errors import ModelError
+from engine.generator.loop import SamplingPipeline
 from engine.generator.pipeline import BusTumorPipeline
 from engine.language import LesionDescription
-from tests.engine.generator.tiny import ellipse, tissue
+from tests.engine.generator.tiny import ellipse, tiny_model, tissue
 
 DESC = LesionDescription(shape="irregular", echo_pattern="hypoechoic")
 
@@ -49,19 +49,46 @@ def test_torch_free_pipeline_gives_torchs_result_for_the_same_seed(exported, tor
 
 
 def test_same_pipeline_code_with_an_onnx_backend(exported, torch_pipe):
-    """BusTumorPipeline's own sampling walk, with only the denoiser/encoder calls on onnxruntime."""
+    """One sampling loop: both pipelines call it, and the torch pipeline runs it on onnxruntime too."""
+    assert OnnxPipeline.__call__ is BusTumorPipeline.__call__ is SamplingPipeline.__call__
     frame, mask = tissue(), ellipse()
-    via_onnx = BusTumorPipeline(
-        torch_pipe.model, torch_pipe.schedule, backend=NumpyBackendAdapter(OnnxBackend(exported[1]))
-    )
+    via_onnx = BusTumorPipeline(torch_pipe.model, torch_pipe.schedule, backend=OnnxBackend(exported[1]))
     a = torch_pipe(frame, mask, DESC, seed=1, steps=5, sampler="ddim")
     b = via_onnx(frame, mask, DESC, seed=1, steps=5, sampler="ddim")
     assert psnr(a.pixels, b.pixels) >= 40 and b.record["backend"] == "onnx-cpu"
+    assert b.record["providers"] == ["CPUExecutionProvider"] and "torch" in a.record
 
 
-def test_torch_free_pipeline_refuses_a_torch_only_sampler(exported):
-    with pytest.raises(InputError, match="needs torch"):
-        load_pipeline(exported[1], "onnx-cpu")(tissue(), ellipse(), steps=2, sampler="unipc")
+def test_torch_samplers_run_on_onnx_where_torch_is_installed(exported, torch_pipe):
+    frame, mask = tissue(), ellipse()
+    a = torch_pipe(frame, mask, DESC, seed=2, steps=4, strength=1.0, sampler="unipc")
+    b = load_pipeline(exported[1], "onnx-cpu")(
+        frame, mask, DESC, seed=2, steps=4, strength=1.0, sampler="unipc"
+    )
+    assert b.record["sampler"] == "unipc" and psnr(a.pixels, b.pixels) >= 40
+
+
+def test_auto_prefers_onnx_on_cpu_only_for_graphs_of_the_same_weights(exported, tmp_path):
+    """Graphs in the model's onnx/ subfolder: auto runs them on a CPU, unless the weights changed."""
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("model.safetensors", "pipeline.json"):
+        (model / name).write_bytes((exported[0] / name).read_bytes())
+    (model / "onnx").mkdir()
+    for item in exported[1].iterdir():
+        (model / "onnx" / item.name).symlink_to(item)
+    if torch_cuda():
+        pytest.skip("auto takes torch-cuda on this machine")
+    assert load_pipeline(model, "auto").backend.name == "onnx-cpu"
+    BusTumorPipeline(tiny_model(seed=1)).save_pretrained(model)  # retrained: the graphs are stale
+    assert load_pipeline(model, "auto").backend.name == "torch-cpu"
+    assert load_pipeline(model, "onnx-cpu").backend.name == "onnx-cpu"  # asked for: still honoured
+
+
+def torch_cuda():
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def test_the_app_setting_runs_the_onnx_backend(exported):
