@@ -6,7 +6,9 @@
 set -euo pipefail
 WHEELHOUSE=$(cd "${1:?usage: offline_install.sh WHEELHOUSE [VENV]}" && pwd)
 VENV=${2:-$HOME/.local/share/busstudio/venv}
-# Ignore every pip configuration file (site indexes, find-links): only the wheelhouse counts.
+# Ignore every pip configuration file and inherited PIP_* variable (site indexes, find-links,
+# constraints): only the wheelhouse counts.
+for var in $(env | sed -n 's/^\(PIP_[A-Z_]*\)=.*/\1/p'); do unset "$var"; done
 export PIP_CONFIG_FILE=/dev/null PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 (cd "$WHEELHOUSE" && sha256sum --quiet -c SHA256SUMS) || { echo "offline_install: wheelhouse checksums do not match" >&2; exit 1; }
 TARGET=$(sed -n 's/.*target=\([a-z]*\).*/\1/p' "$WHEELHOUSE/TARGET")
