@@ -12,7 +12,7 @@
 4. The real multi-frame DICOM files: time per frame (decode and flow) and stability: mean control
    point motion between consecutive frames, and drift after going to the last frame and back.
 
-    nice -n 10 .venv/bin/python -m benchmarks.bench_annotation [--limit N] [--loops N]
+    nice -n 10 .venv/bin/python -m benchmarks.bench_annotation [--limit N] [--loops N] [--sections ...]
 """
 
 from __future__ import annotations
@@ -85,13 +85,12 @@ def segmentation_figures(lesions, segmenter):
 
 def onnx_figures(segmenter, tmp):
     import onnxruntime as ort
-    import torch
 
     from engine.annotation.segmenter import export_onnx
 
     path = export_onnx(segmenter, tmp / "segmenter.onnx")
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = torch.get_num_threads()
+    opts.intra_op_num_threads = segmenter.threads
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
     x = (
         np.random.default_rng(0)
@@ -113,7 +112,7 @@ def onnx_figures(segmenter, tmp):
     print(
         f"one window ({segmenter.window_px} px): torch {times['torch']:.1f} ms, onnxruntime {times['onnxruntime']:.1f} ms "
         f"({times['torch'] / times['onnxruntime']:.2f}x), max |logit difference| {np.abs(ref - got).max():.2e}, "
-        f"torch threads {torch.get_num_threads()}, ONNX file {path.stat().st_size / 1e6:.2f} MB"
+        f"threads {segmenter.threads}, ONNX file {path.stat().st_size / 1e6:.2f} MB"
     )
 
 
@@ -236,18 +235,24 @@ def main(argv=None) -> None:
     p.add_argument("--limit", type=int, default=None, help="test images per dataset (default all)")
     p.add_argument("--loops", type=int, default=10)
     p.add_argument("--model", type=Path, help="segmenter folder (default: the installed one)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the machine's cores)")
+    p.add_argument("--sections", default="segment,onnx,clicks,propagate,dicom", help="comma-separated sections to run")
     a = p.parse_args(argv if argv is not None else [])
-    torch.set_num_threads(a.threads)
+    torch.set_num_threads(2)  # the machine's cores; the segmenter itself runs one thread per window
+    run = set(a.sections.split(","))
     root = get_settings().data_root
     segmenter = load_segmenter(a.model)
     lesions = _test_lesions(root, segmenter.config, a.limit)
-    segmentation_figures(lesions, segmenter)
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx_figures(segmenter, Path(tmp))
-    clicks_saved(lesions, segmenter)
-    propagation_figures(lesions, a.loops)
-    dicom_figures(root)
+    if "segment" in run:
+        segmentation_figures(lesions, segmenter)
+    if "onnx" in run:
+        with tempfile.TemporaryDirectory() as tmp:
+            onnx_figures(segmenter, Path(tmp))
+    if "clicks" in run:
+        clicks_saved(lesions, segmenter)
+    if "propagate" in run:
+        propagation_figures(lesions, a.loops)
+    if "dicom" in run:
+        dicom_figures(root)
 
 
 if __name__ == "__main__":
