@@ -320,6 +320,10 @@ def generate_masks(
         return []
     if centers is None:
         centers = [((shape[1] - 1) / 2, (shape[0] - 1) / 2)] * len(seeds)
+    elif np.shape(centers) != (len(seeds), 2):
+        raise InputError(
+            f"centers must be one (x, y) per request ({len(seeds)}), got shape {np.shape(centers)}"
+        )
     pts, tension, descs, band = _contours(descriptions, seeds, mm_per_pixel, centers, priors or load_priors())
     fixed = _sample_and_inset(pts, tension, RASTER_SAMPLES_PER_SEGMENT)
     out = []

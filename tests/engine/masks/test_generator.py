@@ -126,6 +126,8 @@ def test_batch_gives_the_same_masks_bit_for_bit_as_one_at_a_time():
     assert np.array_equal(generate_masks(descs[2:4], seeds[2:4], 0.1, (200, 220))[1].mask, batch[3].mask)
     with pytest.raises(InputError, match="seed"):
         generate_masks(descs, seeds[:-1], 0.1)
+    with pytest.raises(InputError, match="centers"):
+        generate_masks(descs[:2], seeds[:2], 0.1, centers=[(10.0, 10.0)])
 
 
 def test_round_outlines_carry_the_dents_of_real_round_ones():
