@@ -5,7 +5,7 @@
 #   bash packaging/offline_install.sh WHEELHOUSE [VENV]
 set -euo pipefail
 WHEELHOUSE=$(cd "${1:?usage: offline_install.sh WHEELHOUSE [VENV]}" && pwd)
-VENV=${2:-$HOME/.local/share/busstudio/venv}
+VENV=$(realpath -m "${2:-$HOME/.local/share/busstudio/venv}")
 # Ignore every pip configuration file and inherited PIP_* variable (site indexes, find-links,
 # constraints): only the wheelhouse counts.
 for var in $(env | sed -n 's/^\(PIP_[A-Z_]*\)=.*/\1/p'); do unset "$var"; done
@@ -18,6 +18,14 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --no-index --find-links "$WHEELHOUSE" "busstudio[$TARGET]"
 echo "offline_install: installed into $VENV; verifying with the main job on the bundled sample"
 out=$(mktemp -d)
+cd "$out"  # outside any source checkout: only the installed wheel can answer
+# The installed engine must read its resources from the wheel's data files.
+model_dir=$("$VENV/bin/bus-engine" settings | sed -n 's/^model_dir  *//p')
+case "$model_dir" in
+    "$VENV"/share/busstudio/resources/*) ;;
+    *) echo "offline_install: the engine reads its model from $model_dir, not $VENV/share/busstudio" >&2; exit 1 ;;
+esac
 HF_HUB_OFFLINE=1 "$VENV/bin/bus-engine" synthesize --method physics \
-    --text "irregular hypoechoic mass with posterior shadowing, 12 mm" --out "$out"
-echo "offline_install: ok, the main job wrote $(ls "$out" | wc -l) files to $out"
+    --text "irregular hypoechoic mass with posterior shadowing, 12 mm" --out "$out/job"
+[ -s "$out/job/record.json" ] || { echo "offline_install: the main job wrote no record" >&2; exit 1; }
+echo "offline_install: ok, the main job wrote $(ls "$out/job" | wc -l) files to $out/job"

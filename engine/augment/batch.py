@@ -215,10 +215,12 @@ def write_item(out_dir: Path, item: WorkItem, record: dict) -> dict:
     return record
 
 
-def _limit_threads(workers: int) -> None:
+def _limit_threads(workers: int, method: str) -> None:
     """Each of W workers gets its share of the cores (torch and OpenCV default to all of them)."""
     threads = max(1, (os.cpu_count() or 1) // max(workers, 1))
     cv2.setNumThreads(threads)
+    if method != "diffusion":
+        return  # the physics draft needs no torch: do not pay for importing it
     try:
         import torch
     except ImportError:  # the physics draft and the onnx backends run without torch
@@ -244,7 +246,7 @@ def _run_shard(cfg: AugmentConfig, items: list[WorkItem], report) -> None:
 def _worker(index: int, cfg: AugmentConfig, items: list[WorkItem], messages) -> None:
     if cfg.gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = cfg.gpus[index % len(cfg.gpus)]
-    _limit_threads(cfg.workers)
+    _limit_threads(cfg.workers, cfg.method)
     try:
         _run_shard(cfg, items, lambda name: messages.put(("done", index, name)))
     except BaseException as exc:  # the parent reports it and stops the other workers
@@ -269,7 +271,8 @@ def load_cases(cfg: AugmentConfig) -> list[Case]:
 
 def run_augment(cfg: AugmentConfig, progress=None) -> dict:
     """Run (or resume) the batch; returns {'planned', 'resumed', 'written', 'skipped', 'manifest'}.
-    progress: an object with advance() called once per finished item (engine.augment.progress.Progress)."""
+    progress: an object whose advance(1, worker) is called once per finished item
+    (engine.augment.progress.Progress)."""
     from engine.augment.manifest import write_manifest
 
     if cfg.workers < 1:
@@ -281,7 +284,7 @@ def run_augment(cfg: AugmentConfig, progress=None) -> dict:
     if progress is not None:
         progress.total, progress.done, progress.already = len(items), resumed, resumed
     Path(cfg.out_dir).mkdir(parents=True, exist_ok=True)
-    tick = progress.advance if progress is not None else (lambda: None)
+    tick = progress.advance if progress is not None else (lambda n=1, worker=0: None)
     if todo and cfg.workers == 1 and not cfg.gpus:
         _run_shard(cfg, todo, lambda name: tick())
     elif todo:
@@ -316,7 +319,7 @@ def _run_parallel(cfg: AugmentConfig, todo: list[WorkItem], tick) -> None:
                     ) from None
                 continue
             if kind == "done":
-                tick()
+                tick(1, index)
             elif kind == "finished":
                 finished.add(index)
             else:

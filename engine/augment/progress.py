@@ -26,7 +26,7 @@ class Progress:
             f"{rate:.2f}/s ETA {eta_txt}"
         )
 
-    def advance(self, n: int = 1) -> None:
+    def advance(self, n: int = 1, worker: int = 0) -> None:
         self.done += n
         end = "\n" if self.done >= self.total else ""
         self.stream.write("\r" + self.line() + end)
