@@ -1,4 +1,4 @@
-"""Assisted annotation in the app without Qt: segment tool, edge snapping in the contour tool,
+"""Assisted annotation in the app (headless models and tools, then the main window): segment tool, edge snapping in the contour tool,
 propagation through a loop; every result is one undoable edit and carries the method that made it."""
 
 from __future__ import annotations
@@ -128,3 +128,19 @@ def test_propagation_fills_the_loop_undoably_and_resumes_from_a_corrected_frame(
     assert {les.frame: les.method for les in model.lesions}[4] == "dis-flow"
     history.undo()
     assert [les.frame for les in model.lesions] == [0]
+
+
+def test_main_window_wires_segment_snapping_and_propagate(window, sample_path):
+    window.open_path(sample_path)
+    window.actions["toggle_snapping"].trigger()
+    assert window.tools["contour"].snapper is window.snapping and window.snapping.enabled
+    assert "tolerance 6 px" in window.statusBar().currentMessage()
+    window.actions["toggle_snapping"].trigger()
+    assert window.tools["contour"].snapper is None
+    window.actions["tool_segment"].trigger()
+    assert window.view.tool is window.tools["segment"]
+    h, w = window.image.current.gray.shape
+    lesion = window.tools["segment"].segment(box=(0.35 * w, 0.35 * h, 0.6 * w, 0.6 * h))
+    assert lesion.method.startswith("segmenter-") or lesion.method.startswith("chan-vese-")
+    window.undo_stack.undo()
+    assert window.annotations.lesions == []
