@@ -85,7 +85,7 @@ def _segment(args, gray):
 def _write_json(path: str, doc: dict) -> None:
     import json
 
-    from engine.dicom.fileio import atomic_write_bytes
+    from engine.fileio import atomic_write_bytes
 
     atomic_write_bytes(path, (json.dumps(doc, indent=2) + "\n").encode())
 
@@ -134,7 +134,7 @@ def _write_overlay(path: str, gray, contour) -> None:
     import cv2
     import numpy as np
 
-    from engine.dicom.fileio import atomic_write_bytes
+    from engine.fileio import atomic_write_bytes
     from engine.errors import InputError
 
     image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
