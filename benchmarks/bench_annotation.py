@@ -235,7 +235,9 @@ def main(argv=None) -> None:
     p.add_argument("--limit", type=int, default=None, help="test images per dataset (default all)")
     p.add_argument("--loops", type=int, default=10)
     p.add_argument("--model", type=Path, help="segmenter folder (default: the installed one)")
-    p.add_argument("--sections", default="segment,onnx,clicks,propagate,dicom", help="comma-separated sections to run")
+    p.add_argument(
+        "--sections", default="segment,onnx,clicks,propagate,dicom", help="comma-separated sections to run"
+    )
     a = p.parse_args(argv if argv is not None else [])
     torch.set_num_threads(2)  # the machine's cores; the segmenter itself runs one thread per window
     run = set(a.sections.split(","))

@@ -18,6 +18,8 @@ from engine.errors import ModelError
 
 WEIGHTS = "segmenter.safetensors"
 CONFIG = "config.json"
+
+
 def _bundled_folder() -> Path:
     from engine.settings import RESOURCES
 

@@ -134,8 +134,8 @@ def _write_overlay(path: str, gray, contour) -> None:
     import cv2
     import numpy as np
 
-    from engine.fileio import atomic_write_bytes
     from engine.errors import InputError
+    from engine.fileio import atomic_write_bytes
 
     image = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
     poly = np.round(contour.dense(1.0)).astype(np.int32)
