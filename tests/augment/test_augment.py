@@ -90,9 +90,10 @@ def test_a_killed_run_resumes_without_redoing_finished_items(folder_dataset, tmp
     finished = {p.name: p.stat().st_mtime_ns for p in (out / "records").glob("*.json")}
     assert 2 <= len(finished) < 12, "the run was not interrupted midway"
     assert not (out / "manifest.csv").exists()
-    done = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd[:-1], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"({len(finished)} from an earlier run)" in done.stdout
+    assert "12/12 images" in done.stderr and "ETA" in done.stderr  # the progress bar
     # finished items were skipped, not redone; the result equals an uninterrupted run
     assert {n: (out / "records" / n).stat().st_mtime_ns for n in finished} == finished
     run_augment(AugmentConfig(folder_dataset, reference, n_per_image=4, method="physics"))
