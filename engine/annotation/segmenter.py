@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelError
+from engine.fileio import atomic_write, atomic_write_bytes
 
 WEIGHTS = "segmenter.safetensors"
 CONFIG = "config.json"
@@ -82,13 +83,8 @@ def save_segmenter(net, config: dict, folder: Path) -> Path:
         if v.dtype.is_floating_point
     }
     state.update({k: v for k, v in net.state_dict().items() if not v.dtype.is_floating_point})
-    tmp = folder / (WEIGHTS + ".tmp")
-    save_file(state, str(tmp), metadata={"format": "pt"})
-    tmp.chmod(0o644)  # an ordinary model file, readable by every user of the workstation
-    tmp.replace(folder / WEIGHTS)
-    tmp = folder / (CONFIG + ".tmp")
-    tmp.write_text(json.dumps(config, indent=2) + "\n")
-    tmp.replace(folder / CONFIG)
+    atomic_write(folder / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))
+    atomic_write_bytes(folder / CONFIG, (json.dumps(config, indent=2) + "\n").encode())
     return folder / WEIGHTS
 
 
@@ -124,30 +120,21 @@ def try_load_segmenter(folder: Path | None = None) -> Segmenter | None:
 
 def export_onnx(segmenter: Segmenter, path: Path, opset: int = 17) -> Path:
     """The segmenter as an ONNX graph (batch dimension dynamic), checked, written atomically."""
-    import os
-    import tempfile
     import warnings
 
     import onnx
     import torch
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
     px = segmenter.window_px
-    try:
+
+    def write(tmp: Path) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                segmenter.net, (torch.zeros(1, 2, px, px),), tmp, dynamo=False, opset_version=opset,
+                segmenter.net, (torch.zeros(1, 2, px, px),), str(tmp), dynamo=False, opset_version=opset,
                 input_names=["window"], output_names=["logits"],
                 dynamic_axes={"window": {0: "batch"}, "logits": {0: "batch"}},
             )  # fmt: skip
-        onnx.checker.check_model(tmp, full_check=True)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        onnx.checker.check_model(str(tmp), full_check=True)
+
+    return atomic_write(path, write)
