@@ -40,7 +40,7 @@ from engine.datasets.base import Case
 from engine.datasets.images import read_case_mask, read_gray
 from engine.errors import DataError, InputError
 from engine.evaluation import metrics
-from engine.evaluation.report import atomic_write
+from engine.fileio import atomic_write, atomic_write_bytes
 
 STUDY_FILE = "study.json"
 KEY_SUFFIX = "-key.json"
@@ -140,7 +140,7 @@ def make_study(
     # written in id order with one shared file time: neither the order of writing nor the
     # modification times follow real-then-synthetic
     for item_id, (truth, case) in sorted(zip(ids, chosen, strict=True)):
-        path = atomic_write(out / "items" / f"{item_id}.png", _png(_render(case, mode, size_px)))
+        path = atomic_write_bytes(out / "items" / f"{item_id}.png", _png(_render(case, mode, size_px)))
         os.utime(path, (made, made))
         key[item_id] = {
             "truth": truth,
@@ -157,8 +157,8 @@ def make_study(
         "answers": list(ANSWERS),
         "confidence": list(CONFIDENCE),
     }
-    atomic_write(out / STUDY_FILE, (json.dumps(study, indent=1) + "\n").encode())
-    atomic_write(key_path_for(out), (json.dumps(key, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(out / STUDY_FILE, (json.dumps(study, indent=1) + "\n").encode())
+    atomic_write_bytes(key_path_for(out), (json.dumps(key, indent=1, sort_keys=True) + "\n").encode())
     return out
 
 
@@ -201,7 +201,7 @@ def _write_responses(path: Path, rows: list[dict]) -> None:
     writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write(path, buf.getvalue().encode())
+    atomic_write_bytes(path, buf.getvalue().encode())
 
 
 @dataclass(frozen=True)
@@ -429,18 +429,17 @@ def plot_summary(summary: dict, path: Path) -> Path:
     ax.set_ylabel("spotting synthetic images")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    try:
+        # format named: the temp file's name does not end in .png
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)
 
 
 def write_summary(summary: dict, out: Path) -> list[Path]:
     out = Path(out)
     return [
-        atomic_write(out / "summary.json", (json.dumps(summary, indent=1) + "\n").encode()),
-        atomic_write(out / "summary.md", summary_markdown(summary).encode()),
+        atomic_write_bytes(out / "summary.json", (json.dumps(summary, indent=1) + "\n").encode()),
+        atomic_write_bytes(out / "summary.md", summary_markdown(summary).encode()),
         plot_summary(summary, out / "summary.png"),
     ]

@@ -6,14 +6,13 @@ configuration) and results.json (every per-image score, so any table can be reco
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from engine.evaluation.metrics import CLASSIFICATION_METRICS, HIGHER_IS_BETTER, SEGMENTATION_METRICS
 from engine.evaluation.protocol import ARMS
+from engine.fileio import atomic_write, atomic_write_bytes
 
 TITLES = {
     "dice": "Dice",
@@ -25,19 +24,6 @@ TITLES = {
     "specificity": "Specificity",
 }
 ARM_TITLES = {"real": "(a) real", "real+synthetic": "(b) real + synthetic", "synthetic": "(c) synthetic"}
-
-
-def atomic_write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _cell(e: dict, digits: int) -> str:
@@ -139,7 +125,7 @@ def _bars(results: dict, path: Path) -> Path:
     fig.legend(handles, names_, loc="upper center", ncol=len(arms), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.92))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, format="png", dpi=110)  # named: write_report passes a temp name without .png
     plt.close(fig)
     return path
 
@@ -173,20 +159,18 @@ def _examples(real, synthetic, path: Path, n: int = 6) -> Path:
                 ax.contour(mask.astype(float), levels=[0.5], colors="yellow", linewidths=0.6)
                 ax.set_title(f"{title}: {label}", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, format="png", dpi=110)  # named: write_report passes a temp name without .png
     plt.close(fig)
     return path
 
 
 def write_report(results: dict, out: Path, real, synthetic) -> Path:
     out = Path(out)
-    atomic_write(
+    atomic_write_bytes(
         out / "config.json", (json.dumps(results["config"], indent=2, sort_keys=True) + "\n").encode()
     )
-    atomic_write(out / "results.json", (json.dumps(results, indent=1, sort_keys=True) + "\n").encode())
-    atomic_write(out / "report.md", markdown(results).encode())
-    tmp = out / ".bars.tmp.png"
-    os.replace(_bars(results, tmp), out / "bars.png")
-    tmp = out / ".examples.tmp.png"
-    os.replace(_examples(real, synthetic, tmp), out / "examples.png")
+    atomic_write_bytes(out / "results.json", (json.dumps(results, indent=1, sort_keys=True) + "\n").encode())
+    atomic_write_bytes(out / "report.md", markdown(results).encode())
+    atomic_write(out / "bars.png", lambda tmp: _bars(results, tmp))
+    atomic_write(out / "examples.png", lambda tmp: _examples(real, synthetic, tmp))
     return out / "report.md"

@@ -22,8 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +31,7 @@ import numpy as np
 from engine.datasets.base import Case
 from engine.datasets.images import read_gray
 from engine.errors import InputError, MissingPartError
+from engine.fileio import atomic_write_bytes
 from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import (
     EchoPattern,
@@ -238,18 +237,6 @@ def build_synthetic_set(
     return out
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _png(array: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", array)
     if not ok:
@@ -266,8 +253,8 @@ def write_synthetic_set(items: list[SyntheticImage], folder: Path) -> Path:
     writer.writerow(["image", "label", "patient_id", "mm_per_pixel"])
     records = []
     for it in items:
-        _atomic_bytes(folder / "images" / f"{it.name}.png", _png(it.image))
-        _atomic_bytes(folder / "masks" / f"{it.name}.png", _png(it.mask.astype(np.uint8) * 255))
+        atomic_write_bytes(folder / "images" / f"{it.name}.png", _png(it.image))
+        atomic_write_bytes(folder / "masks" / f"{it.name}.png", _png(it.mask.astype(np.uint8) * 255))
         # images drawn into the same canvas count as one patient, so splits keep them together
         writer.writerow(
             [f"{it.name}.png", it.label, f"canvas:{it.canvas}", f"{it.record['mm_per_pixel']:.6g}"]
@@ -275,6 +262,6 @@ def write_synthetic_set(items: list[SyntheticImage], folder: Path) -> Path:
         records.append(
             json.dumps({"image": f"{it.name}.png", "label": it.label, **it.record}, sort_keys=True)
         )
-    _atomic_bytes(folder / "labels.csv", rows.getvalue().encode())
-    _atomic_bytes(folder / "records.jsonl", ("\n".join(records) + "\n").encode())
+    atomic_write_bytes(folder / "labels.csv", rows.getvalue().encode())
+    atomic_write_bytes(folder / "records.jsonl", ("\n".join(records) + "\n").encode())
     return folder
