@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from engine.errors import DataError
+from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator.captions import caption
 from engine.generator.conditions import condition_stack
 from engine.generator.window import choose_window, crop_gray, crop_mask
@@ -85,15 +84,11 @@ def iter_lesions(data_root: Path, datasets=("busi", "breast")):
 
 
 def _atomic_save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp.npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as f:  # a file object: np.savez would append .npz to a name
+            np.savez(f, **arrays)
+
+    atomic_write(path, write)
 
 
 def write_cache(path: Path, windows, masks, samples: list[LesionSample], text_encoder) -> None:
@@ -240,10 +235,5 @@ def load_or_make_split(path: Path, meta: list[dict]) -> dict[str, list[str]]:
             )
         return split
     split = make_split(meta)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(split, indent=1) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (json.dumps(split, indent=1) + "\n").encode())
     return split

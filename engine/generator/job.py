@@ -10,8 +10,6 @@ with every parameter. Each file is written atomically.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError, MissingPartError
+from engine.fileio import atomic_write_bytes
 from engine.parts import require
 
 ISSUE = "The text- and mask-guided diffusion generator"
@@ -42,26 +41,6 @@ class JobResult:
             )
         lines.append(f"  record: {self.record_path}")
         return "\n".join(lines)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_bytes(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _png_bytes(array: np.ndarray) -> bytes:
@@ -259,12 +238,12 @@ def run_job(job) -> JobResult:
 
             cleaned = clean_pixel_data([pixels], frame.calibration)
             shown = cleaned[0] if cleaned is not None else pixels
-        out.previews.append(_atomic_bytes(out.out_dir / f"preview_{i}.png", _png_bytes(shown)))
-        _atomic_bytes(
+        out.previews.append(atomic_write_bytes(out.out_dir / f"preview_{i}.png", _png_bytes(shown)))
+        atomic_write_bytes(
             out.out_dir / f"closeup_{i}.png",
             _png_bytes(_close_up(gray, pixels, mask, result.record["window"])),
         )
-    _atomic_bytes(out.out_dir / "mask.png", _png_bytes(mask.astype(np.uint8) * 255))
+    atomic_write_bytes(out.out_dir / "mask.png", _png_bytes(mask.astype(np.uint8) * 255))
     out.record = {
         "input": str(job.input),
         "frame": job.frame,
@@ -284,7 +263,7 @@ def run_job(job) -> JobResult:
         "outputs": {"dicom": out.dicom, "previews": [str(p) for p in out.previews]},
         "seconds": round(time.perf_counter() - started, 3),
     }
-    out.record_path = _atomic_bytes(
+    out.record_path = atomic_write_bytes(
         out.out_dir / "record.json", (json.dumps(out.record, indent=2, default=str) + "\n").encode()
     )
     return out

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 
 from engine.errors import DataError, InputError
+from engine.fileio import atomic_write
 from engine.generator.data import Cache, build_cache, load_cache, load_or_make_split
 from engine.generator.schedulers import TRAINING_SCHEDULE, make_training_scheduler
 from engine.generator.unet import DenoiserConfig, GeneratorModel
@@ -87,17 +87,6 @@ def _setup_distributed(device: torch.device) -> tuple[int, int]:
         backend = "nccl" if device.type == "cuda" else "gloo"
         torch.distributed.init_process_group(backend)
     return rank, world
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def parameter_digest(model: torch.nn.Module) -> str:
@@ -225,11 +214,11 @@ def plot_losses(log_path: Path, out_png: Path) -> None:
     ax.set_yscale("log")
     ax.legend()
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=out_png.parent, suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, out_png)
+    try:
+        # format named: the temp file's name does not end in .png
+        atomic_write(out_png, lambda tmp: fig.savefig(tmp, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def _progress(
@@ -325,17 +314,15 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
 
     def save_checkpoint():
         if is_main:
-            _atomic_torch_save(
-                {
-                    "model": model.state_dict(),
-                    "ema": ema.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "step": step,
-                    "seconds": elapsed_before + time.time() - started,
-                    "config": cfg.to_dict(),
-                },
-                ckpt_path,
-            )
+            state = {
+                "model": model.state_dict(),
+                "ema": ema.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "step": step,
+                "seconds": elapsed_before + time.time() - started,
+                "config": cfg.to_dict(),
+            }
+            atomic_write(ckpt_path, lambda tmp: torch.save(state, tmp))
 
     while step < cfg.steps and not (deadline and time.time() >= deadline):
         model.train()
