@@ -17,10 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import os
-    import tempfile
     from pathlib import Path
 
+    from engine.fileio import atomic_write_bytes
     from engine.masks import figures
     from engine.masks.plots import plot_figures
     from engine.masks.priors import load_priors, real_breast_masks
@@ -49,10 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if "speed" in wanted:
         print("4. speed at 256x256, one core", flush=True)
         results["speed"] = figures.speed(priors)
-    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=1)
-    os.replace(tmp, out / "figures.json")
+    atomic_write_bytes(out / "figures.json", json.dumps(results, indent=1).encode("utf-8"))
     for path in plot_figures(results, out, priors):
         print(f"wrote {path}")
     return 0

@@ -37,12 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import os
-    import tempfile
     from pathlib import Path
 
     import numpy as np
-    from PIL import Image
 
     from engine.errors import InputError
     from engine.language.description import LesionDescription, Margin
@@ -92,23 +89,23 @@ def run(args: argparse.Namespace) -> int:
             "band_px": g.band_px,
             "contour": g.contour.to_dict(),
         }
-        _write_png(out / f"{stem}.png", g.mask.astype(np.uint8) * 255, Image, tempfile, os)
+        _write_png(out / f"{stem}.png", g.mask.astype(np.uint8) * 255)
         if g.soft is not None:
-            _write_png(out / f"{stem}_soft.png", np.round(g.soft * 255).astype(np.uint8), Image, tempfile, os)
-        _write_text(out / f"{stem}.json", json.dumps(record, indent=1), tempfile, os)
+            _write_png(out / f"{stem}_soft.png", np.round(g.soft * 255).astype(np.uint8))
+        _write_text(out / f"{stem}.json", json.dumps(record, indent=1))
     print(f"wrote {args.n} masks to {out}")
     return 0
 
 
-def _write_png(path, array, Image, tempfile, os) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
-    Image.fromarray(array).save(tmp, format="PNG")
-    os.replace(tmp, path)
+def _write_png(path, array) -> None:
+    from PIL import Image
+
+    from engine.fileio import atomic_write
+
+    atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"))
 
 
-def _write_text(path, text, tempfile, os) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.replace(tmp, path)
+def _write_text(path, text) -> None:
+    from engine.fileio import atomic_write_bytes
+
+    atomic_write_bytes(path, (text + "\n").encode("utf-8"))

@@ -28,8 +28,6 @@ Refit with `bus-engine masks --refit-priors`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import DataError
+from engine.fileio import atomic_write_bytes
 
 PRIORS_PATH = Path(__file__).resolve().parents[2] / "resources" / "masks" / "priors.json"
 MARGIN_CLASSES = ("circumscribed", "indistinct", "microlobulated", "angular", "spiculated")
@@ -160,11 +159,7 @@ def _load(path: str) -> Priors:
 
 def save_priors(priors: Priors, path: Path | None = None) -> Path:
     path = Path(path or PRIORS_PATH)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(priors.to_json() + "\n")
-    os.replace(tmp, path)
+    atomic_write_bytes(path, (priors.to_json() + "\n").encode("utf-8"))
     _load.cache_clear()
     return path
 
