@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError, ModelError
+from engine.fileio import atomic_write_bytes
 from engine.language.classifier import LogisticModel
 from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import EchoPattern, MarginSubtype, Orientation, PosteriorFeatures, Shape
@@ -96,16 +97,7 @@ class DescribeModel:
         return cls({k: LogisticModel.from_dict(v) for k, v in d["models"].items()}, d.get("provenance", {}))
 
     def save(self, path: Path) -> None:
-        import os
-        import tempfile
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; this is a shipped resource
-        os.replace(tmp, path)
+        atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode("utf-8"))
 
 
 @lru_cache(maxsize=4)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from engine.fileio import atomic_write_bytes
 from engine.language.classifier import balanced_accuracy, confusion_matrix, fit_logistic
 from engine.language.measure import (
     TASK_FEATURES,
@@ -162,14 +161,6 @@ def fit_final(samples: list[Sample], seed: int = 0, provenance: dict | None = No
 # --- report ---------------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are for sharing
-    os.replace(tmp, path)
-
-
 def results_table(results: list[TaskResult]) -> tuple[str, str]:
     """(Markdown, CSV) of balanced accuracy, chance and target per descriptor, then confusion matrices."""
     md = [
@@ -266,14 +257,14 @@ def plot_results(results: list[TaskResult], path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    _write_atomic(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def write_report(results: list[TaskResult], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     md, table = results_table(results)
     paths = [out / "describe_validation.md", out / "describe_validation.csv", out / "describe_validation.png"]
-    _write_atomic(paths[0], (md + "\n").encode())
-    _write_atomic(paths[1], table.encode())
+    atomic_write_bytes(paths[0], (md + "\n").encode())
+    atomic_write_bytes(paths[1], table.encode())
     plot_results(results, paths[2])
     return paths
