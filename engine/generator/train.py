@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from engine.errors import DataError, InputError
-from engine.fileio import atomic_write
+from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator.data import Cache, build_cache, load_cache, load_or_make_split
 from engine.generator.schedulers import TRAINING_SCHEDULE, make_training_scheduler
 from engine.generator.unet import DenoiserConfig, GeneratorModel
@@ -405,7 +405,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
             for k in ("steps", "batch", "wall_seconds", "final_val_loss_ema", "device", "samples")
         }
         BusTumorPipeline(ema, info=info).save_pretrained(out / "model")
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        atomic_write_bytes(out / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
         if log_path.exists():
             plot_losses(log_path, out / "loss.png")
         log(f"saved the EMA model to {out / 'model'} after {step} steps ({wall / 60:.1f} min)")
