@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import MissingPartError
+from engine.generator import defaults
 from engine.parts import require
 
 # (module, what it does, the issue that builds it), in the order the main job needs them.
@@ -41,9 +42,9 @@ class SynthesisJob:
     mask: Path | None = None
     contour: Path | None = None
     seed: int = 0
-    steps: int = 20
-    guidance: float = 3.0
-    strength: float = 0.6
+    steps: int = defaults.STEPS
+    guidance: float = defaults.GUIDANCE
+    strength: float = defaults.STRENGTH
     variants: int = 1
     method: str = "diffusion"
     backend: str = "auto"

@@ -14,6 +14,7 @@ import numpy as np
 
 from busstudio import engine_parts
 from engine.errors import InputError, MissingPartError
+from engine.generator import defaults
 
 GENERATOR_ISSUE = "The text- and mask-guided diffusion generator"
 BACKENDS_ISSUE = "ONNX export and interchangeable backends"
@@ -25,9 +26,9 @@ class GenerationSettings:
     method: str = "physics"
     variants: int = 4
     seed: int = 0
-    steps: int = 20
-    guidance: float = 3.0
-    strength: float = 0.6
+    steps: int = defaults.STEPS
+    guidance: float = defaults.GUIDANCE
+    strength: float = defaults.STRENGTH
     backend: str = "auto"
     model_dir: str = ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.generator import defaults
 from engine.settings import BACKENDS, sample_study_path
 
 NAME = "synthesize"
@@ -29,10 +30,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--text", required=True, help='clinical description, e.g. "irregular hypoechoic mass, 12 mm"'
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=3.0)
+    p.add_argument("--steps", type=int, default=defaults.STEPS)
+    p.add_argument("--guidance", type=float, default=defaults.GUIDANCE)
     p.add_argument(
-        "--strength", type=float, default=0.6, help="SDEdit strength when starting from the physics draft"
+        "--strength",
+        type=float,
+        default=defaults.STRENGTH,
+        help="SDEdit strength when starting from the physics draft",
     )
     p.add_argument("--variants", type=int, default=1)
     p.add_argument("--method", choices=("diffusion", "physics"), default="diffusion")

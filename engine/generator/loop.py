@@ -27,6 +27,7 @@ import numpy as np
 
 from engine.backends.sampling import torch_randn
 from engine.errors import InputError
+from engine.generator import defaults
 from engine.generator.captions import caption
 from engine.generator.conditions import prepare
 from engine.generator.physics import physics_draft
@@ -88,9 +89,9 @@ def synthesize(
     mask: np.ndarray,
     description: LesionDescription | None = None,
     seed: int = 0,
-    steps: int = 20,
-    guidance: float = 3.0,
-    strength: float = 0.6,
+    steps: int = defaults.STEPS,
+    guidance: float = defaults.GUIDANCE,
+    strength: float = defaults.STRENGTH,
     variants: int = 1,
     text: str | None = None,
     soft_mask: np.ndarray | None = None,
@@ -181,9 +182,9 @@ class SamplingPipeline:
         mask: np.ndarray,
         description: LesionDescription | None = None,
         seed: int = 0,
-        steps: int = 20,
-        guidance: float = 3.0,
-        strength: float = 0.6,
+        steps: int = defaults.STEPS,
+        guidance: float = defaults.GUIDANCE,
+        strength: float = defaults.STRENGTH,
         variants: int = 1,
         text: str | None = None,
         soft_mask: np.ndarray | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-from engine.language.description import LesionDescription
+from engine.language.description import ENUM_FIELDS, LesionDescription
 from engine.language.lexicon import (
     MARGIN_SUSPICION,
     BiradsCategory,
@@ -39,16 +39,6 @@ ATTRIBUTE_FIELDS: dict[str, int] = {
 }
 MARGIN_SUBTYPES = tuple(MARGIN_SUSPICION)  # multi-hot order
 
-_ENUM_OF = {
-    "shape": Shape,
-    "orientation": Orientation,
-    "echo_pattern": EchoPattern,
-    "posterior_features": PosteriorFeatures,
-    "calcifications": Calcifications,
-    "birads": BiradsCategory,
-    "pathology": Pathology,
-}
-
 
 def _enum_index(value, enum) -> int:
     return 0 if value is None else 1 + list(enum).index(value)
@@ -62,7 +52,7 @@ def description_to_index_lists(desc: LesionDescription | None) -> dict[str, list
     """One description as indices: {field: int} plus 'margin_subtypes': multi-hot list of 0/1."""
     desc = desc or LesionDescription()
     out: dict[str, list[int] | int] = {
-        name: _enum_index(getattr(desc, name), e) for name, e in _ENUM_OF.items()
+        name: _enum_index(getattr(desc, name), e) for name, e in ENUM_FIELDS.items()
     }
     margin = desc.margin
     out["margin"] = 0 if margin is None else (1 if margin.circumscribed else 2)

@@ -52,7 +52,7 @@ class Margin:
             raise InputError(f"margin {d!r} is not a valid margin: {exc}") from exc
 
 
-_ENUM_FIELDS = {
+ENUM_FIELDS = {  # the description's enum-valued fields and their lexicon enums
     "shape": Shape,
     "orientation": Orientation,
     "echo_pattern": EchoPattern,
@@ -78,7 +78,7 @@ class LesionDescription:
     perpendicular_mm: float | None = None  # largest diameter perpendicular to it
 
     def __post_init__(self):
-        for name, enum in _ENUM_FIELDS.items():
+        for name, enum in ENUM_FIELDS.items():
             value = getattr(self, name)
             if value is not None and not isinstance(value, enum):
                 try:
