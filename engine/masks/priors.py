@@ -36,8 +36,9 @@ import numpy as np
 
 from engine.errors import DataError
 from engine.fileio import atomic_write_bytes
+from engine.settings import RESOURCES
 
-PRIORS_PATH = Path(__file__).resolve().parents[2] / "resources" / "masks" / "priors.json"
+PRIORS_PATH = RESOURCES / "masks" / "priors.json"
 MARGIN_CLASSES = ("circumscribed", "indistinct", "microlobulated", "angular", "spiculated")
 SHAPES = ("oval", "round", "irregular")
 FIT_SEED = 0

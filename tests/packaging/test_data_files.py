@@ -43,12 +43,6 @@ def test_packaging_scripts_parse(script):
     subprocess.run(["bash", "-n", str(script)], check=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/masks/priors.py:41 builds PRIORS_PATH from its source path, so a wheel install "
-    "cannot find priors.json; fix: PRIORS_PATH = RESOURCES / 'masks' / 'priors.json' (engine.settings), "
-    "then remove this marker",
-)
 def test_resources_are_found_through_settings_only():
     """A wheel install has no resources/ beside the engine package: every module must find its
     resources through engine.settings.RESOURCES, never from its own source path."""
