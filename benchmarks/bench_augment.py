@@ -66,10 +66,7 @@ def _measure(dataset: Path, work: Path, method: str, workers: int, spec: dict, g
     summary = run_augment(cfg, progress=clock)
     wall = time.perf_counter() - start
     n = summary["written"]
-    steady = (
-        (len(clock.times) - 1) / (clock.times[-1] - clock.times[0]) if len(clock.times) > 2 else float("nan")
-    )
-    return {"n": n, "wall": wall, "overall": n / wall, "steady": steady}
+    return {"n": n, "wall": wall, "overall": n / wall, "steady": clock.steady()}
 
 
 def main() -> None:
