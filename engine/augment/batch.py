@@ -23,7 +23,7 @@ import os
 import queue as queue_module
 import re
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -329,7 +329,3 @@ def _run_parallel(cfg: AugmentConfig, todo: list[WorkItem], tick) -> None:
             if p.is_alive():
                 p.terminate()
             p.join()
-
-
-def config_dict(cfg: AugmentConfig) -> dict:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}

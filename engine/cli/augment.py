@@ -10,11 +10,15 @@ HELP = "batch synthesis: K synthetic lesions per image of a dataset, sharded ove
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", type=Path, required=True, help="BUSI, BrEaST, BUS-BRA, UDIAT or folder dataset")
+    p.add_argument(
+        "--dataset", type=Path, required=True, help="BUSI, BrEaST, BUS-BRA, UDIAT or folder dataset"
+    )
     p.add_argument("--format", default=None, help="dataset format (default: detected from the layout)")
     p.add_argument("--n-per-image", type=int, default=1, help="synthetic lesions per source image (K)")
     p.add_argument("--out", type=Path, required=True, help="output folder (run again to resume)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (each gets its share of the cores)")
+    p.add_argument(
+        "--workers", type=int, default=1, help="worker processes (each gets its share of the cores)"
+    )
     p.add_argument(
         "--gpus", default="", help="comma-separated CUDA devices; worker w uses gpus[w %% len] (e.g. 0,1)"
     )

@@ -1,8 +1,8 @@
 """Entry point of the frozen app (PyInstaller one-folder build).
 
-  busstudio [app options]            the desktop app (busstudio.app.main), e.g. --screenshot OUT.png
-  busstudio --engine ARGS...         the engine's command line (bus-engine ARGS...)
-  busstudio --smoke-generate [DIR]   one physics-draft generation on the bundled sample, then exit 0
+busstudio [app options]            the desktop app (busstudio.app.main), e.g. --screenshot OUT.png
+busstudio --engine ARGS...         the engine's command line (bus-engine ARGS...)
+busstudio --smoke-generate [DIR]   one physics-draft generation on the bundled sample, then exit 0
 """
 
 import sys
