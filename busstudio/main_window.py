@@ -558,13 +558,14 @@ def save_screenshot(window: QMainWindow, out: Path) -> Path:
     pixmap = window.grab()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    if not pixmap.save(str(tmp), "PNG"):
-        from engine.errors import InputError
+    from engine.errors import InputError
+    from engine.fileio import atomic_write
 
-        raise InputError(f"cannot write the screenshot to {out}")
-    os.replace(tmp, out)
-    return out
+    def save(tmp: Path) -> None:
+        if not pixmap.save(str(tmp), "PNG"):
+            raise InputError(f"cannot write the screenshot to {out}")
+
+    return atomic_write(out, save)
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:

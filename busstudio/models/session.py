@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from busstudio.models.annotations import Lesion
 from busstudio.models.generation import GeneratedVariant
 from engine.errors import InputError
+from engine.fileio import atomic_write_bytes
 
 FORMAT = "bus-studio-session"
 VERSION = 1
@@ -30,18 +30,6 @@ class Session:
     window_level: tuple[float, float] = (256.0, 127.5)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_png(path: Path, pixels: np.ndarray) -> None:
     import io
 
@@ -49,7 +37,7 @@ def write_png(path: Path, pixels: np.ndarray) -> None:
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG")
-    _atomic_write(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def read_png(path: Path) -> np.ndarray:
@@ -95,7 +83,7 @@ def save_session(session: Session, path: str | os.PathLike) -> Path:
         "window_level": list(session.window_level),
         "lesions": lesions,
     }
-    _atomic_write(path, (json.dumps(doc, indent=2, default=_json_default) + "\n").encode())
+    atomic_write_bytes(path, (json.dumps(doc, indent=2, default=_json_default) + "\n").encode())
     return path
 
 
