@@ -23,6 +23,20 @@ def _bars(ax, labels, a, b, la, lb, title):
     ax.legend(fontsize=8)
 
 
+# (result key, file, width, bar label, (first series key, legend), (second series key, legend), title)
+_BAR_FIGURES = (
+    ("fidelity", "fig1_fidelity.png", 9, lambda r: f"{r['task']}: {r['class']}",
+     ("real_recall", "held-out real"), ("generated_recognised", "generated"),
+     "1. semantic fidelity: recognised as requested"),
+    ("realism", "fig2_realism.png", 7, lambda r: r["class"],
+     ("ours", "semantic curvature"), ("baseline", "elastic ellipse"),
+     "2. realism: mean normalised Wasserstein (lower is better)"),
+    ("diversity", "fig3_diversity.png", 7, lambda r: r["class"],
+     ("real_iou", "real"), ("generated_iou", "generated"),
+     "3. diversity: mean pairwise IoU (lower is more diverse)"),
+)  # fmt: skip
+
+
 def plot_figures(results: dict, out: Path, priors) -> list[Path]:
     import matplotlib
 
@@ -30,47 +44,13 @@ def plot_figures(results: dict, out: Path, priors) -> list[Path]:
     import matplotlib.pyplot as plt
 
     written = []
-    if "fidelity" in results:
-        rows = results["fidelity"]
-        fig, ax = plt.subplots(figsize=(9, 3.5))
-        _bars(
-            ax,
-            [f"{r['task']}: {r['class']}" for r in rows],
-            [r["real_recall"] for r in rows],
-            [r["generated_recognised"] for r in rows],
-            "held-out real",
-            "generated",
-            "1. semantic fidelity: recognised as requested",
-        )
-        written.append(_save(fig, out / "fig1_fidelity.png"))
-        plt.close(fig)
-    if "realism" in results:
-        rows = results["realism"]
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        _bars(
-            ax,
-            [r["class"] for r in rows],
-            [r["ours"] for r in rows],
-            [r["baseline"] for r in rows],
-            "semantic curvature",
-            "elastic ellipse",
-            "2. realism: mean normalised Wasserstein (lower is better)",
-        )
-        written.append(_save(fig, out / "fig2_realism.png"))
-        plt.close(fig)
-    if "diversity" in results:
-        rows = results["diversity"]
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        _bars(
-            ax,
-            [r["class"] for r in rows],
-            [r["real_iou"] for r in rows],
-            [r["generated_iou"] for r in rows],
-            "real",
-            "generated",
-            "3. diversity: mean pairwise IoU (lower is more diverse)",
-        )
-        written.append(_save(fig, out / "fig3_diversity.png"))
+    for key, name, width, label, (ka, la), (kb, lb), title in _BAR_FIGURES:
+        if key not in results:
+            continue
+        rows = results[key]
+        fig, ax = plt.subplots(figsize=(width, 3.5))
+        _bars(ax, [label(r) for r in rows], [r[ka] for r in rows], [r[kb] for r in rows], la, lb, title)
+        written.append(_save(fig, out / name))
         plt.close(fig)
     if "speed" in results:
         s = results["speed"]
