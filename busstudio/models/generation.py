@@ -128,15 +128,23 @@ def generate_variants(
                 variants=1,
             )
 
+    def variant(seed):
+        result = one(seed)
+        record = dict(result.record)
+        record.update({"method": settings.method, "seed": seed, "backend": settings.backend})
+        return [GeneratedVariant(np.ascontiguousarray(result.pixels[0]).astype(np.uint8), seed, record)]
+
+    return each_variant(settings, variant, progress, is_cancelled)
+
+
+def each_variant(settings: GenerationSettings, run, progress, is_cancelled) -> list:
+    """run(seed) -> list for seeds seed, seed+1, ...; Cancel takes effect between variants."""
     out = []
     for i in range(settings.variants):
         if is_cancelled():
             break
         seed = settings.seed + i
         progress(i / settings.variants, f"variant {i + 1} of {settings.variants} (seed {seed})")
-        result = one(seed)
-        record = dict(result.record)
-        record.update({"method": settings.method, "seed": seed, "backend": settings.backend})
-        out.append(GeneratedVariant(np.ascontiguousarray(result.pixels[0]).astype(np.uint8), seed, record))
+        out += run(seed)
     progress(1.0, f"{len(out)} variants")
     return out

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from busstudio.models import compare
 from busstudio.models.annotations import AnnotationModel
-from busstudio.models.generation import METHODS, GenerationSettings, generate_variants
+from busstudio.models.generation import METHODS, GenerationSettings, each_variant, generate_variants
 from busstudio.models.image_model import ImageModel
 from busstudio.process_pool import run_in_process
 from busstudio.viewer.image_view import to_qimage
@@ -163,17 +163,12 @@ class GeneratePanel(QWidget):
         lesion_id = lesion.id
 
         def task(progress, is_cancelled):
-            # one variant per call in the worker process; Cancel takes effect between variants
-            out = []
-            for i in range(settings.variants):
-                if is_cancelled():
-                    break
-                seed = settings.seed + i
-                progress(i / settings.variants, f"variant {i + 1} of {settings.variants} (seed {seed})")
+            # one variant per call in the worker process, so Cancel takes effect between variants
+            def variant(seed):
                 one = replace(settings, variants=1, seed=seed)
-                out += run_in_process(generate_variants, gray, mask, description, one)
-            progress(1.0, f"{len(out)} variants")
-            return out
+                return run_in_process(generate_variants, gray, mask, description, one)
+
+            return each_variant(settings, variant, progress, is_cancelled)
 
         worker = Worker(task, "generation")
         worker.signals.progress.connect(self._progress)
