@@ -190,7 +190,6 @@ class SamplingPipeline:
         soft_mask: np.ndarray | None = None,
         sampler: str | None = None,
     ) -> SynthesisResult:
-        check_request(image, mask, steps, strength, variants)
         name = sampler or self.sampler
         walk = make_loop_sampler(name, self.schedule)
         return synthesize(
