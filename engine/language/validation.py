@@ -102,12 +102,7 @@ def cross_validate(
     names = sorted(samples[0].features)
     results = []
     for task in TASK_FEATURES:
-        columns = task_columns(task, names)
-        labelled = [(s, task_label(task, s.description)) for s in samples]
-        labelled = [(s, y) for s, y in labelled if y is not None]
-        x = _matrix([s for s, _ in labelled], columns)
-        y = np.array([lab for _, lab in labelled], dtype=object)
-        groups = [s.patient_id for s, _ in labelled]
+        columns, x, y, groups = _task_data(task, samples, names)
         classes = sorted(set(y))
         scores, chosen, confusion = [], [], np.zeros((len(classes), len(classes)), int)
         for split_seed in range(seed, seed + repeats):
@@ -142,19 +137,23 @@ def cross_validate(
     return results
 
 
+def _task_data(task: str, samples: list[Sample], names: list[str]):
+    """(feature columns, X, labels, patient groups) of the samples that carry this task's label."""
+    columns = task_columns(task, names)
+    labelled = [(s, task_label(task, s.description)) for s in samples]
+    labelled = [(s, y) for s, y in labelled if y is not None]
+    x = _matrix([s for s, _ in labelled], columns)
+    y = np.array([lab for _, lab in labelled], dtype=object)
+    return columns, x, y, [s.patient_id for s, _ in labelled]
+
+
 def fit_final(samples: list[Sample], seed: int = 0, provenance: dict | None = None) -> DescribeModel:
     names = sorted(samples[0].features)
     models = {}
     chosen = {}
     for task in TASK_FEATURES:
-        columns = task_columns(task, names)
-        labelled = [(s, task_label(task, s.description)) for s in samples]
-        labelled = [(s, y) for s, y in labelled if y is not None]
-        x = _matrix([s for s, _ in labelled], columns)
-        y = np.array([lab for _, lab in labelled], dtype=object)
-        models[task], chosen[task] = _fit_with_inner_cv(
-            x, y, [s.patient_id for s, _ in labelled], columns, seed
-        )
+        columns, x, y, groups = _task_data(task, samples, names)
+        models[task], chosen[task] = _fit_with_inner_cv(x, y, groups, columns, seed)
     return DescribeModel(models, {**(provenance or {}), "l2": chosen, "n_lesions": len(samples)})
 
 
