@@ -22,7 +22,11 @@ class OnnxPipeline(SamplingPipeline):
     def __init__(self, backend: OnnxBackend, config: dict):
         components = config["components"]
         super().__init__(
-            backend, components["schedule"], components.get("sampler", DEFAULT_SAMPLER), config.get("info")
+            backend,
+            components["schedule"],
+            components.get("sampler", DEFAULT_SAMPLER),
+            config.get("info"),
+            components["denoiser"]["config"]["size"],
         )
 
     @classmethod
@@ -41,7 +45,7 @@ class OnnxPipeline(SamplingPipeline):
             )
         try:
             config = json.loads((folder / CONFIG_NAME).read_text())
-            config["components"]["schedule"]
+            config["components"]["schedule"], config["components"]["denoiser"]["config"]["size"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ModelError(f"{folder / CONFIG_NAME}: not a valid exported pipeline config: {exc}") from exc
         return cls(OnnxBackend(folder, backend, threads, optimization), config)

@@ -38,6 +38,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     p.add_argument("--widths", default="32,64,96", help="UNet block widths, e.g. 32,64,96")
+    p.add_argument("--size", type=int, default=64, help="model grid side in pixels (window resampled to it)")
+    p.add_argument(
+        "--patch",
+        type=int,
+        default=2,
+        help="pixel-unshuffle factor: the UNet runs on a (size/patch)^2 grid (64/2 and 128/4 cost the same)",
+    )
+    p.add_argument(
+        "--train-datasets",
+        default=None,
+        help="fit on these datasets' part of the split only (comma-separated, e.g. busi)",
+    )
+    p.add_argument("--gain-jitter", type=float, default=0.2, help="random gain 1 +- this on half the windows")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         widths = tuple(int(w) for w in args.widths.split(","))
     except ValueError as exc:
         raise InputError(f"--widths {args.widths!r} must be integers separated by commas") from exc
+    if args.size % args.patch or (args.size // args.patch) % 2 ** (len(widths) - 1):
+        raise InputError(
+            f"--size {args.size} must be a multiple of --patch {args.patch}, and size/patch a "
+            f"multiple of {2 ** (len(widths) - 1)} for {len(widths)} UNet levels"
+        )
     cfg = TrainConfig(
         out=args.out,
         data_root=args.data or get_settings().data_root,
@@ -72,7 +90,18 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         threads=args.threads,
         split=args.split,
-        denoiser=DenoiserConfig(block_out_channels=widths, norm_num_groups=min(16, min(widths))),
+        train_datasets=(
+            tuple(d.strip() for d in args.train_datasets.split(",") if d.strip())
+            if args.train_datasets
+            else None
+        ),
+        gain_jitter=args.gain_jitter,
+        denoiser=DenoiserConfig(
+            size=args.size,
+            patch=args.patch,
+            block_out_channels=widths,
+            norm_num_groups=min(16, min(widths)),
+        ),
     )
     summary = train(cfg, log=lambda msg: print(msg, flush=True))
     if summary:

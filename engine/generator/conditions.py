@@ -11,6 +11,7 @@ import numpy as np
 from scipy import ndimage
 
 from engine.generator.window import (
+    MODEL_SIZE,
     Window,
     choose_window,
     crop_gray,
@@ -54,9 +55,11 @@ class LesionWindow:
     weight: np.ndarray  # native window size, blend weight for the paste
 
 
-def prepare(frame: np.ndarray, mask: np.ndarray, soft_mask: np.ndarray | None = None) -> LesionWindow:
-    """Window, model-grid pixels and conditions, and the native blend weight for one lesion."""
-    window = choose_window(mask)
+def prepare(
+    frame: np.ndarray, mask: np.ndarray, soft_mask: np.ndarray | None = None, size: int = MODEL_SIZE
+) -> LesionWindow:
+    """Window, `size`-pixel model-grid pixels and conditions, and the native blend weight for one lesion."""
+    window = choose_window(mask, size=size)
     pixels = crop_gray(frame, window)
     mask_m = crop_mask(mask, window)
     band_m = None

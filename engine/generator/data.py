@@ -1,8 +1,10 @@
 """Training data for the generator: lesion windows, captions, and the fixed patient-grouped split.
 
-`build_cache` reads every lesion of BUSI and BrEaST once and stores model-grid windows, their
-conditions, caption tokens (the frozen text encoder runs once per distinct caption) and attribute
-indices in one .npz, so an epoch costs no image decoding. Captions come from the radiologists'
+`build_cache` reads every lesion of BUSI and BrEaST once and stores model-grid windows and masks
+(uint8, at the model's own grid size), caption tokens (the frozen text encoder runs once per distinct
+caption) and attribute indices in one .npz, so an epoch costs no image decoding. The conditions are
+a pure function of window and mask (engine.generator.conditions.condition_stack): they are made when
+the cache is loaded, not stored, which keeps the file small enough to carry to a GPU machine. Captions come from the radiologists'
 labels where the dataset has them (BrEaST); for BUSI only the pathology is known (the attribute
 measurement of engine.language is used once it exists).
 """
@@ -21,12 +23,12 @@ from engine.errors import DataError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator.captions import caption
 from engine.generator.conditions import condition_stack
-from engine.generator.window import choose_window, crop_gray, crop_mask
+from engine.generator.window import MODEL_SIZE, choose_window, crop_gray, crop_mask
 from engine.language.description import LesionDescription
 from engine.language.lexicon import Pathology
 
 SPLIT_FRACTIONS = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -86,19 +88,21 @@ def iter_lesions(data_root: Path, datasets=("busi", "breast")):
 def _atomic_save_npz(path: Path, **arrays) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("wb") as f:  # a file object: np.savez would append .npz to a name
-            np.savez(f, **arrays)
+            np.savez_compressed(f, **arrays)
 
     atomic_write(path, write)
 
 
+def _to_uint8(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.clip(np.rint((np.asarray(values, np.float32) - low) * 255.0 / (high - low)), 0, 255).astype(
+        np.uint8
+    )
+
+
 def write_cache(path: Path, windows, masks, samples: list[LesionSample], text_encoder) -> None:
-    """Store windows (uint8), conditions (float16), caption tokens and attribute indices."""
+    """Store windows and soft masks (uint8), caption tokens and attribute indices."""
     from engine.language.attributes import description_to_index_lists
 
-    windows = np.asarray(windows, np.float32)
-    conditions = np.stack([condition_stack(w, m) for w, m in zip(windows, masks, strict=True)]).astype(
-        np.float16
-    )
     captions = sorted({s.caption for s in samples})
     tokens, token_mask = text_encoder.encode_with_mask(captions)
     cap_index = {c: i for i, c in enumerate(captions)}
@@ -119,8 +123,8 @@ def write_cache(path: Path, windows, masks, samples: list[LesionSample], text_en
     _atomic_save_npz(
         path,
         version=np.array(CACHE_VERSION),
-        windows=np.clip(np.rint((windows + 1.0) * 127.5), 0, 255).astype(np.uint8),
-        conditions=conditions,
+        windows=_to_uint8(windows, -1.0, 1.0),
+        masks=_to_uint8(masks, 0.0, 1.0),
         caption_tokens=tokens.numpy().astype(np.float16),
         caption_mask=token_mask.numpy(),
         caption_index=np.array([cap_index[s.caption] for s in samples], np.int64),
@@ -130,12 +134,17 @@ def write_cache(path: Path, windows, masks, samples: list[LesionSample], text_en
 
 
 def build_cache(
-    data_root: Path, path: Path, text_encoder, datasets=("busi", "breast"), progress=print
+    data_root: Path,
+    path: Path,
+    text_encoder,
+    datasets=("busi", "breast"),
+    progress=print,
+    size: int = MODEL_SIZE,
 ) -> Path:
     measure = _measure()
     windows, masks, samples = [], [], []
     for n, (case, mask_path, gray, mask) in enumerate(iter_lesions(data_root, datasets)):
-        window = choose_window(mask)
+        window = choose_window(mask, size=size)
         windows.append(crop_gray(gray, window))
         masks.append(crop_mask(mask, window))
         description, source = _description_for(case, gray, mask, measure)
@@ -182,9 +191,11 @@ def load_cache(path: Path) -> Cache:
             raise DataError(
                 f"{path}: cache version {int(z['version'])} is not {CACHE_VERSION}; delete it to rebuild"
             )
+        windows = z["windows"].astype(np.float32) / 127.5 - 1.0
+        masks = z["masks"].astype(np.float32) / 255.0
         return Cache(
-            windows=z["windows"].astype(np.float32) / 127.5 - 1.0,
-            conditions=z["conditions"].astype(np.float32),
+            windows=windows,
+            conditions=np.stack([condition_stack(w, m) for w, m in zip(windows, masks, strict=True)]),
             caption_tokens=z["caption_tokens"].astype(np.float32),
             caption_mask=z["caption_mask"].astype(bool),
             caption_index=z["caption_index"],

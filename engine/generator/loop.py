@@ -32,7 +32,7 @@ from engine.generator.captions import caption
 from engine.generator.conditions import prepare
 from engine.generator.physics import physics_draft
 from engine.generator.schedulers import DEFAULT_SAMPLER, make_loop_sampler
-from engine.generator.window import crop_gray, paste
+from engine.generator.window import MODEL_SIZE, crop_gray, paste, speckle_detail
 from engine.language.description import LesionDescription
 
 
@@ -96,15 +96,19 @@ def synthesize(
     text: str | None = None,
     soft_mask: np.ndarray | None = None,
     record: dict | None = None,
+    size: int = MODEL_SIZE,
+    detail: bool = True,
 ) -> SynthesisResult:
     """`variants` lesions (seeds seed, seed+1, ...) drawn into `image` inside `mask`; `record` holds
-    the caller's own entries for the result's record (sampler name, schedule, model, backend)."""
+    the caller's own entries for the result's record (sampler name, schedule, model, backend);
+    `size` is the model's grid side (the window is resampled to it); `detail` gives each generated
+    window its physics draft's native-resolution speckle grain (window.speckle_detail)."""
     started = time.perf_counter()
     check_request(image, mask, steps, strength, variants)
     description = description or LesionDescription()
     mask = mask.astype(bool)
     text = caption(description) if text is None else text
-    lw = prepare(image, mask, soft_mask)
+    lw = prepare(image, mask, soft_mask, size)
     drafts = [
         physics_draft(image, mask, description, seed + i, soft_mask, lw.window)[0] for i in range(variants)
     ]
@@ -138,7 +142,12 @@ def synthesize(
             out = u + np.float32(guidance) * (c - u)
         latents = sampler.step(out, t, latents)
     windows = np.clip(latents, -1, 1)[:, 0]
-    pixels = np.stack([paste(image, lw.window, w, lw.weight) for w in windows])
+    pixels = np.stack(
+        [
+            paste(image, lw.window, w, lw.weight, speckle_detail(d, lw.window) if detail else None)
+            for w, d in zip(windows, drafts, strict=True)
+        ]
+    )
     about = getattr(backend, "about", dict)()  # the backend's own versions and settings
     full_record = {
         "method": "diffusion",
@@ -153,6 +162,7 @@ def synthesize(
         "text": text,
         "description": description.to_dict(),
         "window": lw.window.to_dict(),
+        "speckle_detail": bool(detail),
         "soft_mask": soft_mask is not None,
         "backend": backend.name,
         **about,
@@ -166,8 +176,16 @@ class SamplingPipeline:
     the call into the one loop. Loading and saving live in the subclasses (torch weights:
     engine.generator.pipeline.BusTumorPipeline; exported graphs: engine.backends.onnx_pipeline)."""
 
-    def __init__(self, backend: Backend | None, schedule: dict, sampler: str = DEFAULT_SAMPLER, info=None):
+    def __init__(
+        self,
+        backend: Backend | None,
+        schedule: dict,
+        sampler: str = DEFAULT_SAMPLER,
+        info=None,
+        size: int = MODEL_SIZE,
+    ):
         self._backend = backend
+        self.size = int(size)  # the model's grid side: windows are resampled to size x size
         self.schedule = dict(schedule)
         self.sampler = sampler
         self.info = dict(info or {})
@@ -189,12 +207,14 @@ class SamplingPipeline:
         text: str | None = None,
         soft_mask: np.ndarray | None = None,
         sampler: str | None = None,
+        detail: bool = True,
     ) -> SynthesisResult:
         name = sampler or self.sampler
         walk = make_loop_sampler(name, self.schedule)
         return synthesize(
             self.backend, walk, image, mask, description, seed, steps, guidance, strength, variants,
             text, soft_mask, record={"sampler": name, "schedule": self.schedule, "model": self.info},
+            size=self.size, detail=detail,
         )  # fmt: skip
 
 

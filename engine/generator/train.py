@@ -25,7 +25,7 @@ import torch
 
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
-from engine.generator.data import Cache, build_cache, load_cache, load_or_make_split
+from engine.generator.data import CACHE_VERSION, Cache, build_cache, load_cache, load_or_make_split
 from engine.generator.schedulers import TRAINING_SCHEDULE, make_training_scheduler
 from engine.generator.unet import DenoiserConfig, GeneratorModel
 
@@ -36,8 +36,12 @@ LOG_FIELDS = ("step", "epoch", "loss", "val_loss", "lr", "seconds", "samples_per
 class TrainConfig:
     out: Path
     data_root: Path | None = None
-    cache: Path | None = None  # default: ~/.cache/bus-studio/generator-windows-v1.npz
+    cache: Path | None = None  # default: ~/.cache/bus-studio/generator-windows-v2-s{size}.npz
     datasets: tuple[str, ...] = ("busi", "breast")
+    # Train (and validate) on these datasets' part of the split only, e.g. ("busi",) for a BUSI-only
+    # base model; the split itself stays the one over all data, so test sets are comparable.
+    train_datasets: tuple[str, ...] | None = None
+    gain_jitter: float = 0.2  # random overall gain (x0.8-1.2) on half the windows: scanners differ
     steps: int = 2000
     minutes: float | None = None  # stop (and save) after this wall time, whatever `steps` says
     batch: int = 32
@@ -64,12 +68,20 @@ class TrainConfig:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 
-def default_cache_path() -> Path:
+def default_cache_path(size: int = 64) -> Path:
     return (
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
         / "bus-studio"
-        / "generator-windows-v1.npz"
+        / f"generator-windows-v{CACHE_VERSION}-s{size}.npz"
     )
+
+
+def select_datasets(split: dict[str, list[str]], datasets) -> dict[str, list[str]]:
+    """The split restricted to sample ids of `datasets` (ids are "dataset/case/mask")."""
+    if not datasets:
+        return split
+    keep = tuple(f"{d}/" for d in datasets)
+    return {name: [i for i in ids if i.startswith(keep)] for name, ids in split.items()}
 
 
 # ---------------------------------------------------------------------- distributed helpers
@@ -99,34 +111,68 @@ def parameter_digest(model: torch.nn.Module) -> str:
 
 # ---------------------------------------------------------------------- batches
 class Batches:
-    """Seeded random batches from one split of the cache, with horizontal flips; rank-aware."""
+    """Seeded random batches from one split of the cache, with flips and gain jitter; rank-aware.
 
-    def __init__(self, cache: Cache, ids: list[str], batch: int, seed: int, rank: int = 0, world: int = 1):
+    The split's windows, conditions and tokens sit on `device` once, so a GPU step copies nothing.
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        ids: list[str],
+        batch: int,
+        seed: int,
+        rank: int = 0,
+        world: int = 1,
+        device: torch.device | str = "cpu",
+        gain_jitter: float = 0.0,
+    ):
         index = {sid: i for i, sid in enumerate(cache.ids())}
-        self.rows = np.array([index[i] for i in ids], np.int64)
-        if self.rows.size == 0:
+        rows = np.array([index[i] for i in ids], np.int64)
+        if rows.size == 0:
             raise DataError("the training split is empty")
-        self.cache, self.batch, self.seed, self.rank, self.world = cache, batch, seed, rank, world
+        self.rows = np.arange(rows.size)
+        self.batch, self.seed, self.rank, self.world = batch, seed, rank, world
+        self.gain_jitter = gain_jitter
+        self.x = torch.from_numpy(cache.windows[rows][:, None]).to(device)
+        self.conditions = torch.from_numpy(cache.conditions[rows]).to(device)
+        self.tokens = torch.from_numpy(cache.caption_tokens).to(device)
+        self.token_mask = torch.from_numpy(cache.caption_mask).to(device)
+        self.caption_index = torch.from_numpy(cache.caption_index[rows]).to(device)
+        self.attributes = {k: torch.from_numpy(v[rows]).to(device) for k, v in cache.attributes.items()}
 
     def get(self, step: int, augment: bool = True) -> dict[str, torch.Tensor]:
         # Each (step, rank) has its own stream: resuming at step k gives the same batches as never stopping.
         rng = np.random.default_rng([self.seed, step, self.rank])
         rows = self.rows[rng.integers(0, self.rows.size, self.batch)]
-        return self.take(rows, rng.random(self.batch) < 0.5 if augment else np.zeros(self.batch, bool))
+        flips = rng.random(self.batch) < 0.5 if augment else np.zeros(self.batch, bool)
+        gains = np.ones(self.batch)
+        if augment and self.gain_jitter > 0:
+            jitter = rng.uniform(1.0 - self.gain_jitter, 1.0 + self.gain_jitter, self.batch)
+            gains = np.where(rng.random(self.batch) < 0.5, jitter, 1.0)
+        return self.take(rows, flips, gains)
 
-    def take(self, rows: np.ndarray, flips: np.ndarray) -> dict[str, torch.Tensor]:
-        c = self.cache
-        x = c.windows[rows][:, None].copy()
-        cond = c.conditions[rows].copy()
-        x[flips] = x[flips][..., ::-1]
-        cond[flips] = cond[flips][..., ::-1]
-        cap = c.caption_index[rows]
+    def take(self, rows: np.ndarray, flips: np.ndarray, gains: np.ndarray | None = None) -> dict:
+        device = self.x.device
+        index = torch.from_numpy(np.asarray(rows, np.int64)).to(device)
+        flip = torch.from_numpy(np.asarray(flips, bool)).to(device)[:, None, None, None]
+        x = self.x[index]
+        cond = self.conditions[index]
+        x = torch.where(flip, x.flip(-1), x)
+        cond = torch.where(flip, cond.flip(-1), cond)
+        if gains is not None and np.any(gains != 1.0):
+            # Gain acts on echo amplitude (0 = black): rescale [0, 2] and keep the context consistent.
+            g = torch.from_numpy(np.asarray(gains, np.float32)).to(device)[:, None, None, None]
+            x = ((x + 1.0) * g).clamp(0.0, 2.0) - 1.0
+            region = cond[:, 2:3]
+            cond = torch.cat([cond[:, :3], x * (1.0 - region)], dim=1)
+        cap = self.caption_index[index]
         return {
-            "x": torch.from_numpy(np.ascontiguousarray(x)),
-            "conditions": torch.from_numpy(np.ascontiguousarray(cond)),
-            "tokens": torch.from_numpy(c.caption_tokens[cap]),
-            "token_mask": torch.from_numpy(c.caption_mask[cap]),
-            "attributes": {k: torch.from_numpy(v[rows]) for k, v in c.attributes.items()},
+            "x": x,
+            "conditions": cond,
+            "tokens": self.tokens[cap],
+            "token_mask": self.token_mask[cap],
+            "attributes": {k: v[index] for k, v in self.attributes.items()},
         }
 
 
@@ -140,24 +186,30 @@ def _sequence(
     token_mask = batch["token_mask"]
     attributes = batch["attributes"]
     if gen is not None:
-        keep_text = torch.rand(b, generator=gen) >= cfg.p_drop_text
+        keep_text = (torch.rand(b, generator=gen) >= cfg.p_drop_text).to(token_mask.device)
         token_mask = token_mask & keep_text[:, None]
         attributes = drop_attributes(attributes, cfg.p_drop_attribute, gen)
     seq = conditioner(batch["tokens"], attributes, token_mask)
     if gen is not None:
-        null = torch.rand(b, generator=gen) < cfg.p_null
+        null = (torch.rand(b, generator=gen) < cfg.p_null).to(seq.device)
         seq = torch.where(null[:, None, None], conditioner.null(b).to(seq.dtype), seq)
     return seq
 
 
-def diffusion_loss(model, scheduler, batch, cfg, gen, device, timesteps=None, noise=None) -> torch.Tensor:
+def diffusion_loss(
+    model, scheduler, batch, cfg, gen, device, timesteps=None, noise=None, noise_gen=None
+) -> torch.Tensor:
+    """Weighted v-prediction loss; `noise_gen` (a generator on `device`) draws timesteps and noise
+    there (a GPU step then makes no host-side noise), else `gen` draws them on the CPU."""
     x0 = batch["x"].to(device)
     conditions = batch["conditions"].to(device)
     b = x0.shape[0]
+    draw = noise_gen if noise_gen is not None else gen
+    where = device if noise_gen is not None else "cpu"
     if timesteps is None:
-        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=gen)
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=draw, device=where)
     if noise is None:
-        noise = torch.randn(x0.shape, generator=gen)
+        noise = torch.randn(x0.shape, generator=draw, device=where)
     timesteps, noise = timesteps.to(device), noise.to(device)
     noisy = scheduler.add_noise(x0, noise, timesteps)
     target = scheduler.get_velocity(x0, noise, timesteps)
@@ -173,7 +225,7 @@ def validation_loss(model, scheduler, cache, ids, cfg, device, max_samples: int 
     """Loss on fixed timesteps and noise (seeded), no dropout: comparable across steps and runs."""
     if not ids:
         return float("nan")
-    batches = Batches(cache, ids[:max_samples], len(ids[:max_samples]), seed=12345)
+    batches = Batches(cache, ids[:max_samples], len(ids[:max_samples]), seed=12345, device=device)
     batch = batches.take(batches.rows, np.zeros(batches.rows.size, bool))
     gen = torch.Generator().manual_seed(12345)
     n = batches.rows.size
@@ -250,7 +302,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
     is_main = rank == 0
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    cache_path = Path(cfg.cache or default_cache_path())
+    cache_path = Path(cfg.cache or default_cache_path(cfg.denoiser.size))
     if not cache_path.exists():
         if not is_main:
             raise DataError("the training cache must be built by rank 0 before a distributed run")
@@ -261,8 +313,15 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
 
             text_encoder = TextEncoder()
         log(f"building the training cache {cache_path} from {cfg.data_root}")
-        build_cache(Path(cfg.data_root), cache_path, text_encoder, cfg.datasets, progress=log)
+        build_cache(
+            Path(cfg.data_root), cache_path, text_encoder, cfg.datasets, progress=log, size=cfg.denoiser.size
+        )
     cache = load_cache(cache_path)
+    if cache.windows.shape[-1] != cfg.denoiser.size:
+        raise DataError(
+            f"{cache_path} holds {cache.windows.shape[-1]}-pixel windows but the model is "
+            f"{cfg.denoiser.size} pixels; pass the cache of that size (or none, to build it)"
+        )
     split_path = out / "split.json"
     if cfg.split is not None and not split_path.exists():
         import shutil
@@ -274,6 +333,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
     if world > 1:
         torch.distributed.barrier()
     split = load_or_make_split(split_path, cache.meta)
+    fit = select_datasets(split, cfg.train_datasets)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     model = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
     ema = GeneratorModel(cfg.denoiser, int(cache.caption_tokens.shape[1])).to(device)
@@ -300,7 +360,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
         net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device] if device.type == "cuda" else None
         )
-    batches = Batches(cache, split["train"], cfg.batch, cfg.seed, rank, world)
+    batches = Batches(cache, fit["train"], cfg.batch, cfg.seed, rank, world, device, cfg.gain_jitter)
     amp = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if device.type == "cuda"
@@ -309,7 +369,8 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
     started = time.time()
     deadline = started + cfg.minutes * 60 if cfg.minutes else None
     first_step = step
-    epoch_size = max(len(split["train"]) // (cfg.batch * world), 1)
+    epoch_size = max(len(fit["train"]) // (cfg.batch * world), 1)
+    best_val = float("inf")
     summary: dict = {}
 
     def save_checkpoint():
@@ -327,12 +388,15 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
     while step < cfg.steps and not (deadline and time.time() >= deadline):
         model.train()
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
+        noise_gen = None
+        if device.type == "cuda":
+            noise_gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + step * 101 + rank)
         lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup, 1))
         for g in optimizer.param_groups:
             g["lr"] = lr
         t0 = time.time()
         with amp:
-            loss = diffusion_loss(net, scheduler, batches.get(step), cfg, gen, device)
+            loss = diffusion_loss(net, scheduler, batches.get(step), cfg, gen, device, noise_gen=noise_gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -340,8 +404,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
         step += 1
         decay = min(cfg.ema_decay, (1 + step) / (10 + step))
         with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
-                pe.lerp_(pm, 1.0 - decay)
+            torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1.0 - decay)
         loss_value = float(loss.detach())
         if world > 1:
             t = torch.tensor([loss_value], device=device)
@@ -365,9 +428,14 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
                 "loss": round(loss_value, 6),
                 "lr": lr,
             }
-            row["val_loss"] = round(
-                validation_loss(ema, scheduler, cache, split["validation"], cfg, device), 6
-            )
+            row["val_loss"] = round(validation_loss(ema, scheduler, cache, fit["validation"], cfg, device), 6)
+            if row["val_loss"] < best_val:
+                # The EMA weights at their best validation loss: with a few hundred windows a long
+                # run can overfit, and this is the early-stopped model beside the final one.
+                best_val = row["val_loss"]
+                BusTumorPipeline(ema, info={"steps": step, "val_loss_ema": best_val}).save_pretrained(
+                    out / "model_best"
+                )
         if row is not None:
             _write_log_row(log_path, row)
             log(_progress(step, cfg.steps, loss_value, started, first_step, deadline))
@@ -381,7 +449,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
         digests = gathered
     if is_main:
         wall = elapsed_before + time.time() - started
-        val = validation_loss(ema, scheduler, cache, split["validation"], cfg, device)
+        val = validation_loss(ema, scheduler, cache, fit["validation"], cfg, device)
         sources: dict[str, int] = {}
         for m in cache.meta:
             sources[m["caption_source"]] = sources.get(m["caption_source"], 0) + 1
@@ -393,7 +461,8 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
             "final_val_loss_ema": round(val, 6),
             "device": str(device) if device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads)",
             "torch": torch.__version__,
-            "samples": {k: len(v) for k, v in split.items()},
+            "samples": {k: len(v) for k, v in fit.items()},
+            "best_val_loss_ema": best_val if best_val < float("inf") else None,
             "caption_sources": sources,
             "parameters": sum(p.numel() for p in model.parameters()),
             "rank_parameter_digests": digests,

@@ -149,7 +149,7 @@ def drop_attributes(
     """Training helper: set each field to 'unspecified' independently with probability p (seeded)."""
     out = {}
     for key, value in indices.items():
-        keep = torch.rand(value.shape[0], generator=generator) >= p
+        keep = (torch.rand(value.shape[0], generator=generator) >= p).to(value.device)
         out[key] = value * (keep.unsqueeze(-1) if value.dim() == 2 else keep).long()
     return out
 
