@@ -41,6 +41,26 @@ def backward_map(
     return (xx - tx + ex).astype(np.float32), ((yy - ty) / squeeze + ey).astype(np.float32)
 
 
+def loop_phase(seed: int) -> np.ndarray:
+    """The motion phases make_loop(seed=seed) draws first."""
+    return np.random.default_rng(seed).uniform(0, 2 * np.pi, 3)
+
+
+def pull_to_base(k: int, shape: tuple[int, int], motion: Motion, seed: int, iterations: int = 8):
+    """(map_x, map_y) for cv2.remap that bring frame k of make_loop(seed=seed) back into the base
+    frame's geometry: the inverse of backward_map, by fixed-point iteration (the map is smooth and
+    close to the identity, so a few steps reach well under 0.01 px)."""
+    bx, by = backward_map(k, shape, motion, loop_phase(seed))
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    fx, fy = xx.copy(), yy.copy()
+    for _ in range(iterations):
+        ex = cv2.remap(bx, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - xx
+        ey = cv2.remap(by, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) - yy
+        fx, fy = fx - ex, fy - ey
+    return fx, fy
+
+
 def _speckle(rng: np.random.Generator, shape) -> np.ndarray:
     z = cv2.GaussianBlur(rng.standard_normal(shape).astype(np.float32), (0, 0), 1.0)
     return z / max(float(z.std()), 1e-6)
@@ -50,7 +70,7 @@ def make_loop(gray: np.ndarray, mask: np.ndarray, n_frames: int, motion: Motion 
     """(frames uint8 [n, h, w], true masks bool [n, h, w]); frame 0 is the base frame's speckle-
     modulated copy with no motion."""
     rng = np.random.default_rng(seed)
-    phase = rng.uniform(0, 2 * np.pi, 3)
+    phase = rng.uniform(0, 2 * np.pi, 3)  # = loop_phase(seed)
     base = gray.astype(np.float32)
     z = _speckle(rng, gray.shape)
     frames, masks = [], []

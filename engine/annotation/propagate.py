@@ -111,9 +111,11 @@ def propagate(
     direction: int,
     steps: int | None = None,
     snap_px: float = SNAP_PX,
+    on_frame: Callable[[int], None] | None = None,
 ) -> list[int]:
     """Fill `track` from the contour at `start` towards `direction` (+1 or -1), at most `steps`
-    frames, stopping before the next manual frame; returns the frames written."""
+    frames, stopping before the next manual frame; returns the frames written. `on_frame(frame)` is
+    called after each frame (a worker reports progress there, and stops the walk by raising)."""
     if direction not in (1, -1):
         raise InputError(f"direction must be +1 or -1, got {direction}")
     if start not in track.entries:
@@ -129,6 +131,8 @@ def propagate(
         contour = flow_step(previous, current, contour, snap_px)
         track.entries[frame] = TrackEntry(contour, method)
         written.append(frame)
+        if on_frame is not None:
+            on_frame(frame)
         previous, frame = current, frame + direction
     return written
 

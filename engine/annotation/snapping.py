@@ -21,6 +21,7 @@ from engine.errors import InputError
 DEFAULT_TOLERANCE_PX = 6.0
 DISTANCE_PENALTY = 0.15  # per tolerance: prefer the nearer of two almost equal edges
 LIVEWIRE_MARGIN_PX = 12
+LIVEWIRE_SIMPLIFY_PX = 1.0  # Douglas-Peucker tolerance that turns the pixel path into control points
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,45 @@ def livewire(gray: np.ndarray, start, end, margin_px: int = LIVEWIRE_MARGIN_PX) 
         path.append(int(pred[path[-1]]))
     path = np.array(path[::-1])
     return np.stack([path % cols + edges.x0, path // cols + edges.y0], axis=1).astype(np.float64)
+
+
+def livewire_points(
+    gray: np.ndarray,
+    start,
+    end,
+    margin_px: int = LIVEWIRE_MARGIN_PX,
+    simplify_px: float = LIVEWIRE_SIMPLIFY_PX,
+) -> np.ndarray:
+    """(K, 2) control points strictly between `start` and `end` that make the contour's spline follow
+    the livewire path: the inner vertices of its Douglas-Peucker simplification (the path bends
+    where they are; a straight run needs none)."""
+    path = livewire(gray, start, end, margin_px)
+    if len(path) < 3:
+        return np.empty((0, 2))
+    vertices = cv2.approxPolyDP(path.astype(np.float32).reshape(-1, 1, 2), simplify_px, False)
+    return vertices.reshape(-1, 2)[1:-1].astype(np.float64)
+
+
+def livewire_around(
+    gray: np.ndarray, contour: Contour, index: int, margin_px: int = LIVEWIRE_MARGIN_PX
+) -> tuple[Contour, int]:
+    """`contour` with the two segments next to point `index` replaced by livewire paths to its
+    neighbours (new control points, tension 0), and the point's index in the new contour."""
+    pts, tensions = contour.points, contour.tensions
+    n = len(pts)
+    if not 0 <= index < n:
+        raise InputError(f"point index {index} is outside 0..{n - 1}")
+    into = livewire_points(gray, pts[(index - 1) % n], pts[index], margin_px)
+    out_of = livewire_points(gray, pts[index], pts[(index + 1) % n], margin_px)
+    # inserting just before `index` in the array is between its neighbours even for index 0: closed curve
+    points = np.concatenate([pts[:index], into, pts[index : index + 1], out_of, pts[index + 1 :]])
+    ten = np.concatenate(
+        [
+            tensions[:index],
+            np.zeros(len(into)),
+            tensions[index : index + 1],
+            np.zeros(len(out_of)),
+            tensions[index + 1 :],
+        ]
+    )
+    return Contour(points, ten), index + len(into)

@@ -20,6 +20,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="DICOM study or PNG/JPEG image (default: the bundled sample study)",
     )
     p.add_argument("--frame", type=int, default=0, help="frame of a multi-frame study")
+    p.add_argument(
+        "--all-frames",
+        action="store_true",
+        help="a multi-frame study: place the tumor on --frame, carry its contour through the loop and "
+        "synthesize it on every frame with the same seed (a synthetic image, SEG and SR per frame)",
+    )
+    p.add_argument(
+        "--loop-mode",
+        choices=("warped", "per-frame"),
+        default="warped",
+        help="with --all-frames: 'warped' draws the tumor once in --frame's geometry and warps it with "
+        "the tissue (consistent); 'per-frame' draws each frame on its own with its propagated mask",
+    )
     src = p.add_mutually_exclusive_group()
     src.add_argument("--mask", type=Path, help="binary PNG mask at the frame's size")
     src.add_argument("--contour", type=Path, help="contour JSON made by the app or `bus-engine masks`")
@@ -91,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
         deidentify=not args.keep_identifiers,
         extra={"sampler": args.sampler} if args.sampler else {},
     )
-    result = workflow.run(job)
+    if args.all_frames:
+        from engine.annotation.cine_job import run_loop_job
+
+        result = run_loop_job(job, args.loop_mode)
+    else:
+        result = workflow.run(job)
     print(result)
     return 0
