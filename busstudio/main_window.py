@@ -40,11 +40,11 @@ from busstudio.models.window_level import FULL_RANGE, PRESETS
 from busstudio.panels.attribute_panel import AttributePanel
 from busstudio.panels.generate_panel import GeneratePanel
 from busstudio.panels.lesion_panel import LesionPanel, MeasurementCache
+from busstudio.panels.propagation_progress import PropagationProgress, frame_reader
 from busstudio.panels.study_browser import StudyBrowser
 from busstudio.tools.click_segment_tool import ClickSegmentTool
 from busstudio.tools.contour_tool import ContourTool
 from busstudio.tools.edge_snapping import EdgeSnapping
-from busstudio.tools.propagate_action import propagate_current
 from busstudio.tools.suggest_tool import SuggestTool
 from busstudio.undo import UndoHistory
 from busstudio.viewer.frame_scrubber import FrameScrubber
@@ -103,6 +103,12 @@ class MainWindow(QMainWindow):
 
         self.readout_label = QLabel("", self)
         self.statusBar().addWidget(self.readout_label, 1)
+        self.snapping_label = QLabel("", self)  # the edge aids that are on, with their tolerances
+        self.snapping_label.setToolTip("Edge snapping (E) and livewire (W) tolerances in pixels")
+        self.statusBar().addPermanentWidget(self.snapping_label)
+        self.propagation = PropagationProgress(self.annotations, self.history, self.workers, self)
+        self.propagation.failed.connect(lambda exc: show_error(self, exc))
+        self.statusBar().addPermanentWidget(self.propagation)
         self.view.cursor_moved.connect(self._show_readout)
         self.image.events.study.connect(lambda **_: self._on_study())
         self.image.events.frame.connect(lambda index: self._on_frame(index))
@@ -162,6 +168,7 @@ class MainWindow(QMainWindow):
             "tool_suggest": lambda: self.set_tool("suggest"),
             "tool_segment": lambda: self.set_tool("segment"),
             "toggle_snapping": self.on_toggle_snapping,
+            "toggle_livewire": self.on_toggle_livewire,
             "propagate": self.on_propagate,
             "open_session": self.on_open_session,
             "save_session": self.on_save_session,
@@ -245,6 +252,7 @@ class MainWindow(QMainWindow):
                 "tool_suggest",
                 "tool_segment",
                 "toggle_snapping",
+                "toggle_livewire",
                 "propagate",
                 None,
                 "generate",
@@ -304,12 +312,19 @@ class MainWindow(QMainWindow):
     def on_toggle_snapping(self) -> None:
         on = self.snapping.toggle()
         self.tools["contour"].snapper = self.snapping if on else None
+        self.snapping_label.setText(self.snapping.state_text())
 
-    def on_propagate(self) -> None:
+    def on_toggle_livewire(self) -> None:
+        on = self.snapping.toggle_livewire()
+        self.tools["contour"].livewire = self.snapping if on else None
+        self.snapping_label.setText(self.snapping.state_text())
+
+    def on_propagate(self):
+        """Propagate the current lesion through the loop in a worker (progress and Cancel in the status bar)."""
         study = self.image.study
         if study is None:
-            return
-        propagate_current(self.annotations, self.history, study.n_frames, lambda i: study.frame(i).gray)
+            return None
+        return self.propagation.start(study.n_frames, frame_reader(study, self.image.path))
 
     def _guarded(self, handler) -> None:
         """Run a UI action; a failure becomes an error dialog, never a crash."""

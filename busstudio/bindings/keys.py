@@ -45,6 +45,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Snap to edges",
     ),
     Shortcut(
+        "toggle_livewire",
+        "W",
+        "Livewire on/off: the curve between neighbouring points follows the strongest edge",
+        "Livewire",
+    ),
+    Shortcut(
         "propagate",
         "P",
         "Propagate the current contour through the cine loop (resumes from a corrected frame)",
@@ -107,6 +113,7 @@ MOUSE_GESTURES: tuple[tuple[str, str], ...] = (
     ("Click (Suggest mask)", "Place a contour generated from the chosen attributes"),
     ("Click (Segment)", "Segment the lesion under the click"),
     ("Drag a box (Segment)", "Segment the lesion inside the box"),
+    ("Click / drag a point with Livewire on (W)", "The curve to the neighbouring points follows the edge"),
 )
 
 

@@ -12,6 +12,18 @@ import numpy as np
 
 from busstudio.events import EventGroup
 
+PROPAGATED_PREFIX = "dis-flow"  # methods of contours carried by propagation (engine.annotation.propagate)
+CORRECTED = "corrected"  # a propagated contour edited by hand: propagation stops at it
+
+
+def edited_method(method: str, aid: str | None = None) -> str:
+    """The method of a contour after a hand edit: a propagated one becomes `corrected`, and an edit
+    made with an aid (`livewire`, `snap`) adds it once (`segmenter-box+livewire`)."""
+    base = CORRECTED if method.startswith(PROPAGATED_PREFIX) else method
+    if aid and aid not in base.split("+"):
+        base = f"{base}+{aid}"
+    return base
+
 
 @dataclass
 class Lesion:
@@ -22,7 +34,9 @@ class Lesion:
     text: str = ""
     results: list = field(default_factory=list)  # generated results (GenerationResult), newest last
     chosen_result: int | None = None
-    method: str = "manual"  # what made the contour: manual, segmenter-box, chan-vese-click, dis-flow, ...
+    method: str = (
+        "manual"  # what made the contour: manual, livewire, segmenter-box, dis-flow, corrected+snap, ...
+    )
     track: int | None = None  # lesions carried through a cine loop share one track id
 
 
@@ -89,6 +103,10 @@ class AnnotationModel:
         n = len(contour)
         if lesion_id == self.current_id and any(i >= n for i in self.selection):
             self.set_selection({i for i in self.selection if i < n})
+        self.events.lesions.emit()
+
+    def set_method(self, lesion_id: int, method: str) -> None:
+        self.get(lesion_id).method = method
         self.events.lesions.emit()
 
     def set_description(self, lesion_id: int, description, text: str) -> None:

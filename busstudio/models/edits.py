@@ -28,16 +28,22 @@ class ReplaceContour(Edit):
     after: object
     text: str = "Edit contour"
     selection_after: set | None = None
+    method_before: str | None = None  # the lesion's method before and after (None: unchanged)
+    method_after: str | None = None
 
     def redo(self) -> None:
         self.model.set_current(self.lesion_id)
         self.model.set_contour(self.lesion_id, self.after.copy())
+        if self.method_after is not None:
+            self.model.set_method(self.lesion_id, self.method_after)
         if self.selection_after is not None:
             self.model.set_selection(self.selection_after)
 
     def undo(self) -> None:
         self.model.set_current(self.lesion_id)
         self.model.set_contour(self.lesion_id, self.before.copy())
+        if self.method_before is not None:
+            self.model.set_method(self.lesion_id, self.method_before)
 
 
 @dataclass

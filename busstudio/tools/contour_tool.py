@@ -8,7 +8,10 @@ Gestures (image coordinates arrive as Pointer; radii are in screen pixels):
   shift+click a point           remove it
   drag a curvature handle       sharpen (towards the point) or round (away) that corner
   drag on empty space           box-select points of the current lesion
-Every finished gesture is one undoable edit pushed on `history`.
+With `snapper` set a dragged point snaps to the nearest edge; with `livewire` set each placed point
+brings the edge path from the previous one, and a dragged point rewires both of its segments.
+Every finished gesture is one undoable edit pushed on `history`; an edit of a lesion records how it
+was made in the lesion's method (models.annotations.edited_method).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from busstudio.bindings.pointer import Pointer, Tool
-from busstudio.models.annotations import AnnotationModel, Lesion
+from busstudio.models.annotations import AnnotationModel, Lesion, edited_method
 from busstudio.models.edits import AddLesion, RemoveLesion, ReplaceContour, SetDraft
 from busstudio.tools.handles import handle_position, tension_from_handle
 
@@ -41,6 +44,7 @@ class ContourTool(Tool):
         self._contour_cls = contour_cls
         self._gesture: dict | None = None
         self.snapper = None  # (contour, index) -> (x, y): edge snapping of a dragged point, when set
+        self.livewire = None  # wire_between(a, b) / wire_around(contour, index), when set (EdgeSnapping)
 
     @property
     def Contour(self):
@@ -107,6 +111,8 @@ class ContourTool(Tool):
                     "before": lesion.contour.copy(),
                     "start": (p.x, p.y),
                     "moved": False,
+                    "aid": None,
+                    "selection_after": None,
                 }
                 return
             if p.ctrl:
@@ -114,11 +120,7 @@ class ContourTool(Tool):
                 if pos.distance <= p.radius(CURVE_HIT_PX) * 2:
                     after = lesion.contour.copy()
                     new_index = after.insert_on_curve(pos)
-                    self.history.push(
-                        ReplaceContour(
-                            m, lesion.id, lesion.contour.copy(), after, "Insert point", {new_index}
-                        )
-                    )
+                    self._replace(lesion, lesion.contour.copy(), after, "Insert point", {new_index})
                     return
         self._gesture = {"kind": "empty", "start": (p.x, p.y), "dragged": False}
 
@@ -128,7 +130,24 @@ class ContourTool(Tool):
         if len(m.draft) >= 3 and np.hypot(*(first - (p.x, p.y))) <= p.radius(POINT_HIT_PX):
             self.close_draft()
             return
-        self.history.push(SetDraft(m, list(m.draft), [*m.draft, (p.x, p.y)], "Place point"))
+        between = self._wire_between(m.draft[-1], (p.x, p.y))
+        text = "Place point (livewire)" if len(between) else "Place point"
+        self.history.push(SetDraft(m, list(m.draft), [*m.draft, *between, (p.x, p.y)], text))
+
+    def _wire_between(self, a, b) -> list[tuple[float, float]]:
+        if self.livewire is None:
+            return []
+        return [(float(x), float(y)) for x, y in self.livewire.wire_between(a, b)]
+
+    def _replace(self, lesion: Lesion, before, after, text: str, selection_after=None, aid=None) -> None:
+        """One undoable contour edit that also records the aid in the lesion's method."""
+        method = edited_method(lesion.method, aid)
+        self.history.push(
+            ReplaceContour(
+                self.model, lesion.id, before, after, text, selection_after,
+                method_before=lesion.method, method_after=method,
+            )
+        )  # fmt: skip
 
     def move(self, p: Pointer) -> None:
         g = self._gesture
@@ -144,9 +163,21 @@ class ContourTool(Tool):
             for i in g["indices"]:
                 bx, by = g["before"].points[i]
                 after.move(i, bx + dx, by + dy)
-            if self.snapper is not None and len(g["indices"]) == 1:
-                after.move(g["indices"][0], *self.snapper(after, g["indices"][0]))
+            g["aid"], g["selection_after"] = None, None
+            if len(g["indices"]) == 1:
+                i = g["indices"][0]
+                if self.snapper is not None:
+                    where = self.snapper(after, i)
+                    if not np.allclose(where, after.points[i]):
+                        after.move(i, *where)
+                        g["aid"] = "snap"
+                wired = self.livewire.wire_around(after, i) if self.livewire is not None else None
+                if wired is not None:
+                    after, i = wired
+                    g["aid"], g["selection_after"] = "livewire", {i}
             m.set_contour(g["lesion"].id, after)
+            if g["selection_after"] is not None:
+                m.set_selection(g["selection_after"])
         elif g["kind"] == "tension":
             before = g["before"]
             t = tension_from_handle(before.points, g["index"], p.x, p.y, p.scale)
@@ -167,12 +198,12 @@ class ContourTool(Tool):
         if g["kind"] == "move" and g["moved"]:
             lesion = m.get(g["lesion"].id)
             text = "Move point" if len(g["indices"]) == 1 else f"Move {len(g['indices'])} points"
-            self.history.push(ReplaceContour(m, lesion.id, g["before"], lesion.contour.copy(), text))
+            if g["aid"]:
+                text += f" ({g['aid']})"
+            self._replace(lesion, g["before"], lesion.contour.copy(), text, g["selection_after"], g["aid"])
         elif g["kind"] == "tension":
             lesion = m.get(g["lesion"].id)
-            self.history.push(
-                ReplaceContour(m, lesion.id, g["before"], lesion.contour.copy(), "Change curvature")
-            )
+            self._replace(lesion, g["before"], lesion.contour.copy(), "Change curvature")
         elif g["kind"] == "empty":
             if g["dragged"]:
                 box = m.box
@@ -203,7 +234,11 @@ class ContourTool(Tool):
         if len(pts) < 3:
             m.tell("A contour needs at least 3 points; keep clicking to add more.")
             return
-        lesion = Lesion(id=m.new_id(), frame=m.frame, contour=self.Contour(pts))
+        closing = self._wire_between(pts[-1], pts[0])
+        if closing:
+            pts = np.vstack([pts, closing])
+        method = "livewire" if self.livewire is not None else "manual"
+        lesion = Lesion(id=m.new_id(), frame=m.frame, contour=self.Contour(pts), method=method)
         self.history.push(AddLesion(m, lesion, "Close contour", draft_before=list(m.draft)))
 
     def _select_in_box(self, box) -> None:
@@ -229,7 +264,7 @@ class ContourTool(Tool):
         for i in sorted(indices, reverse=True):
             after.delete(i)
         text = "Delete point" if len(indices) == 1 else f"Delete {len(indices)} points"
-        self.history.push(ReplaceContour(m, lesion.id, lesion.contour.copy(), after, text, set()))
+        self._replace(lesion, lesion.contour.copy(), after, text, set())
 
     def delete_selected(self) -> None:
         """Delete key: the selected points, or the whole current lesion when none are selected."""
