@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QListWidget,
     QPushButton,
     QWidget,
 )
@@ -44,6 +45,16 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         row, self.model_dir = _folder_row(self, settings.model_dir)
         form.addRow("Model folder", row)
+        # The model's LoRA adapters (MODEL/adapters/NAME, made by `bus-engine adapt`), listed only.
+        self.adapters = QListWidget(self)
+        self.adapters.setToolTip(
+            "Site adapters in the model folder's adapters/ subfolder; use one with "
+            "`bus-engine synthesize --adapter PATH[:STRENGTH]`"
+        )
+        self.adapters.setMaximumHeight(90)
+        form.addRow("Adapters", self.adapters)
+        self.model_dir.textChanged.connect(self._list_adapters)
+        self._list_adapters(self.model_dir.text())
         self.backend = QComboBox(self)
         self.backend.addItems(BACKENDS)
         self.backend.setCurrentText(settings.backend)
@@ -62,6 +73,13 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _list_adapters(self, model_dir: str) -> None:
+        from engine.adapt import list_adapters
+
+        self.adapters.clear()
+        lines = [a.line() for a in list_adapters(Path(model_dir))] if model_dir.strip() else []
+        self.adapters.addItems(lines or ["(none: make one with `bus-engine adapt`)"])
 
     def value(self) -> AppSettings:
         return AppSettings(

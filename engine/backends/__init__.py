@@ -25,7 +25,11 @@ __all__ = ["BACKEND_NAMES", "BackendChoice", "load_pipeline", "select_backend"]
 
 
 def load_pipeline(
-    model_dir: str | Path, backend: str = "auto", threads: int | None = None, cuda_dtype: str = "fp16"
+    model_dir: str | Path,
+    backend: str = "auto",
+    threads: int | None = None,
+    cuda_dtype: str = "fp16",
+    adapters=(),
 ):
     """A ready pipeline for `model_dir` on `backend` ("auto" or one of BACKEND_NAMES).
 
@@ -34,6 +38,8 @@ def load_pipeline(
     itself or its `onnx/` subfolder), numpy and onnxruntime only. Both run the same sampling loop
     (engine.generator.loop).
     The chosen backend is `pipe.backend`; `pipe.backend.note` is one line when it had to fall back.
+    `adapters`: [(folder, strength), ...] LoRA adapters (engine.adapt) fused into the torch weights;
+    exported graphs hold fixed weights, so with adapters only the torch backends apply.
     """
     from engine.backends.onnx_backend import onnx_folder, onnx_matches_weights
 
@@ -46,6 +52,13 @@ def load_pipeline(
         )
     # "auto" takes graphs beside torch weights only when they were exported from those weights
     has_onnx = folder is not None and (backend != "auto" or onnx_matches_weights(folder, model_dir))
+    if adapters:
+        if backend.startswith("onnx"):
+            raise ModelError(
+                f"backend {backend}: adapters are fused into the torch weights; export graphs with the "
+                "adapter merged (`bus-engine export-onnx --adapter PATH --out DIR`) and run those instead"
+            )
+        has_onnx = False
     choice = select_backend(backend, has_onnx=has_onnx, has_weights=has_weights)
     if choice.name.startswith("onnx"):
         from engine.backends.onnx_pipeline import OnnxPipeline
@@ -54,7 +67,7 @@ def load_pipeline(
     from engine.backends.torch_backend import TorchBackend
     from engine.generator.pipeline import BusTumorPipeline
 
-    pipe = BusTumorPipeline.from_pretrained(model_dir)
+    pipe = BusTumorPipeline.from_pretrained(model_dir, adapters=adapters)
     if choice.name == "torch-cuda":
         pipe._backend = TorchBackend(pipe.model, "cuda", cuda_dtype, pipe.text_encoder)
     return pipe

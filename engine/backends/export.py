@@ -1,6 +1,7 @@
 """Export a tumor generator model folder to ONNX: denoiser and text/attribute encoder, checked.
 
     export_onnx("resources/models/default", "out/onnx")
+    export_onnx("resources/models/default", "out/onnx-site", adapters=[("out/site", 1.0)])  # LoRA merged
 
 Writes `denoiser.onnx` (noisy, conditions, timestep, sequence -> prediction), `encoder.onnx`
 (input_ids, attention_mask, attributes, margin_subtypes -> sequence, null_sequence: the frozen MiniLM
@@ -78,8 +79,15 @@ def _export(module, args, path: Path, inputs, outputs, dynamic_axes) -> None:
     atomic_write(path, write)
 
 
-def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str | Path | None = None) -> dict:
-    """Export the model folder's denoiser and encoder to `out_dir`; returns the "onnx" config entry."""
+def export_onnx(
+    model_dir: str | Path, out_dir: str | Path, text_model_dir: str | Path | None = None, adapters=()
+) -> dict:
+    """Export the model folder's denoiser and encoder to `out_dir`; returns the "onnx" config entry.
+
+    `adapters`: [(folder, strength), ...] LoRA adapters (engine.adapt) fused into the denoiser before
+    export; the entry then records them, and its weights_sha256 is that of the merged weights (so the
+    graphs never pass for exports of the plain base model).
+    """
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -89,7 +97,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str 
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     if out_dir.resolve() == model_dir.resolve():
         raise ModelError(f"{out_dir}: export into a folder of its own, not the model folder")
-    pipe = BusTumorPipeline.from_pretrained(model_dir)
+    pipe = BusTumorPipeline.from_pretrained(model_dir, adapters=adapters)
     model = pipe.model.float().eval()
     text_dir = Path(text_model_dir) if text_model_dir else default_text_model_dir()
     hf_logging.disable_progress_bar()
@@ -134,7 +142,21 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path, text_model_dir: str 
         "weights_sha256": weights_digest(model_dir / WEIGHTS_FILE),
         "export_seconds": {"denoiser": round(denoiser_seconds, 2), "total": round(seconds, 2)},
     }
+    if adapters:
+        entry["base_weights_sha256"] = entry["weights_sha256"]
+        entry["weights_sha256"] = _merged_weights_digest(pipe)
+        entry["adapters"] = pipe.info["adapters"]
     config = json.loads((model_dir / CONFIG_NAME).read_text())
     config["onnx"] = entry
     atomic_write_bytes(out_dir / CONFIG_NAME, (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     return entry
+
+
+def _merged_weights_digest(pipe) -> str:
+    """sha256 of the weights with adapters fused, serialized as save_pretrained writes them (fp16)."""
+    import hashlib
+
+    from safetensors.torch import save
+
+    state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in pipe.model.state_dict().items()}
+    return hashlib.sha256(save(state, metadata={"format": "bus-tumor-pipeline"})).hexdigest()

@@ -16,6 +16,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out", type=Path, required=True, help="folder for the ONNX graphs (not the model folder)"
     )
+    p.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="PATH[:STRENGTH]",
+        help="a LoRA adapter made by `bus-engine adapt` for this model, merged into the exported "
+        "denoiser at STRENGTH (default 1.0); repeat for several",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,9 +33,11 @@ def run(args: argparse.Namespace) -> int:
     model_dir = args.model or get_settings().model_dir
     if not (model_dir / "pipeline.json").is_file():
         raise ModelError(f"{model_dir}: no pipeline.json; this is not a tumor generator model folder")
+    from engine.adapt import parse_adapter_spec
     from engine.backends.export import export_onnx
 
-    entry = export_onnx(model_dir, args.out)
+    adapters = [parse_adapter_spec(spec) for spec in args.adapter]
+    entry = export_onnx(model_dir, args.out, adapters=adapters)
     for key in ("denoiser", "encoder", "tokenizer"):
         path = args.out / entry[key]
         print(f"{path}  {path.stat().st_size / 1e6:.1f} MB")
@@ -35,5 +45,7 @@ def run(args: argparse.Namespace) -> int:
         f"opset {entry['opset']}, dynamic batch, checked with onnx.checker; "
         f"exported in {entry['export_seconds']['total']} s with {entry['exporter']}"
     )
+    for record in entry.get("adapters", []):
+        print(f"merged adapter {record['path']} at strength {record['strength']}")
     print(f"use it: bus-engine synthesize --backend onnx-cpu --model {args.out} ...")
     return 0

@@ -70,6 +70,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--model", type=Path, default=None, help="model directory (default: the BUS_MODEL_DIR setting)"
     )
     p.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="PATH[:STRENGTH]",
+        help="a LoRA adapter made by `bus-engine adapt` for this model, fused at STRENGTH (default 1.0); "
+        "repeat for several (torch backends; for ONNX export the graphs with the adapter merged)",
+    )
+    p.add_argument(
         "--keep-identifiers",
         action="store_true",
         help="do not de-identify the written study (for local use only)",
@@ -83,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
     from engine.settings import get_settings
 
     settings = get_settings()
+    extra = {"sampler": args.sampler} if args.sampler else {}
+    if args.adapter:
+        from engine.adapt import parse_adapter_spec
+
+        extra["adapters"] = [parse_adapter_spec(spec) for spec in args.adapter]
     source = args.input or sample_study_path()
     if not source.exists():
         raise InputError(f"input {source} does not exist")
@@ -102,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend or settings.backend,
         model_dir=args.model or settings.model_dir,
         deidentify=not args.keep_identifiers,
-        extra={"sampler": args.sampler} if args.sampler else {},
+        extra=extra,
     )
     if args.all_frames:
         from engine.annotation.cine_job import run_loop_job

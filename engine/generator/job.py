@@ -192,7 +192,8 @@ def run_job(job) -> JobResult:
         model_dir = Path(job.model_dir or get_settings().model_dir)
         if not (model_dir / CONFIG_NAME).is_file():
             raise MissingPartError(f"the trained tumor generator model ({model_dir})", ISSUE)
-        pipe = load_pipeline(model_dir, job.backend)  # torch or onnxruntime; same sampling walk
+        # torch or onnxruntime; same sampling walk; LoRA adapters (engine.adapt) fused on torch weights
+        pipe = load_pipeline(model_dir, job.backend, adapters=job.extra.get("adapters", ()))
         result = pipe(
             gray, mask, description, seed=job.seed, steps=job.steps, guidance=job.guidance,
             strength=job.strength, variants=job.variants, text=job.text, soft_mask=soft,

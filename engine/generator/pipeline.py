@@ -32,6 +32,8 @@ FORMAT = "bus-tumor-pipeline"
 
 
 class BusTumorPipeline(SamplingPipeline):
+    model_dir: Path | None = None  # the folder from_pretrained read (adapters are checked against it)
+
     def __init__(
         self,
         model: GeneratorModel,
@@ -43,7 +45,7 @@ class BusTumorPipeline(SamplingPipeline):
     ):
         self.model = model.eval().requires_grad_(False)
         # backend: who runs the denoiser and encoder calls (engine.backends); None: torch-cpu, on demand
-        super().__init__(backend, schedule or TRAINING_SCHEDULE, sampler, info)
+        super().__init__(backend, schedule or TRAINING_SCHEDULE, sampler, info, model.denoiser.config.size)
         self._text_encoder = text_encoder
 
     # ---------------------------------------------------------------- loading and saving
@@ -109,8 +111,15 @@ class BusTumorPipeline(SamplingPipeline):
 
     @classmethod
     def from_pretrained(
-        cls, directory: str | Path, text_encoder=None, sampler: str | None = None, backend=None
+        cls,
+        directory: str | Path,
+        text_encoder=None,
+        sampler: str | None = None,
+        backend=None,
+        adapters=(),
     ):
+        """Load a model folder; `adapters`: [(adapter folder, strength), ...] fused into the denoiser
+        (engine.adapt: LoRA adapters made by `bus-engine adapt` for exactly these weights)."""
         from safetensors.torch import load_file
 
         directory = Path(directory)
@@ -136,7 +145,7 @@ class BusTumorPipeline(SamplingPipeline):
             raise ModelError(
                 f"{weights}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})"
             )
-        return cls(
+        pipe = cls(
             model,
             components.get("schedule"),
             sampler or components.get("sampler", DEFAULT_SAMPLER),
@@ -144,3 +153,13 @@ class BusTumorPipeline(SamplingPipeline):
             cfg.get("info"),
             backend,
         )
+        pipe.model_dir = directory
+        for path, strength in adapters:
+            pipe.load_adapter(path, strength)
+        return pipe
+
+    def load_adapter(self, path: str | Path, strength: float = 1.0) -> dict:
+        """Fuse one LoRA adapter (engine.adapt) into the denoiser at `strength`; recorded in info."""
+        from engine.adapt import fuse_into_pipeline
+
+        return fuse_into_pipeline(self, [(path, strength)])[0]

@@ -1,0 +1,232 @@
+"""Fine-tune a LoRA adapter of the generator on a site's own images, on the CPU, resumable.
+
+    adapt(AdaptConfig(model=Path("resources/models/default"), data=Path("my_studies"), out=Path("out/site")))
+
+Writes into `out`: adapter_model.safetensors + adapter_config.json (the adapter, bound to the base
+model's sha256), log.csv, checkpoint.pt (adapter, optimizer, step: `resume` continues from it) and
+summary.json. Only the low-rank matrices train; the base model and the description conditioner
+stay frozen, so the adapter is a few hundred kB.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from engine.adapt.data import AdaptData, fingerprint, read_local_images
+from engine.adapt.files import AdapterConfig, base_sha256, save_adapter
+from engine.adapt.lora import adapter_state, add_trainable_adapter, set_adapter_state, trainable_count
+from engine.errors import InputError
+from engine.fileio import atomic_write, atomic_write_bytes
+
+LOG_FIELDS = ("step", "loss", "lr", "seconds", "samples_per_second")
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class AdaptConfig:
+    model: Path  # the base model folder (pipeline.json + model.safetensors)
+    data: Path  # dataset folder, DICOM study, or folder of studies/images
+    out: Path
+    rank: int = 8
+    alpha: float | None = None  # LoRA scale alpha/rank; default alpha = rank
+    steps: int = 300
+    batch: int = 8
+    lr: float = 1e-3
+    warmup: int = 20
+    seed: int = 0
+    p_null: float = 0.1  # lesion rows swapped for the null sequence: guidance keeps working
+    context_fraction: float = 0.25
+    frames_per_study: int = 4
+    save_every: int = 50
+    log_every: int = 10
+    resume: bool = False
+    threads: int | None = None
+    format: str | None = None  # dataset format (engine.datasets) or "dicom"; default: detected
+    keep: tuple[str, ...] | None = None  # case or sample ids to use (e.g. a fixed subset)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+
+
+def adapt_loss(model, scheduler, batch: dict, gen: torch.Generator, p_null: float) -> torch.Tensor:
+    """v-prediction loss (the base training's objective), weighted per pixel by the batch's weight."""
+    x0, conditions, weight = batch["x"], batch["conditions"], batch["weight"]
+    b = x0.shape[0]
+    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    noisy = scheduler.add_noise(x0, noise, timesteps)
+    target = scheduler.get_velocity(x0, noise, timesteps)
+    conditioner = model.conditioner
+    seq = conditioner.null(b).clone()  # context rows: no description
+    n = batch["lesion_rows"]
+    if n:
+        with torch.no_grad():
+            described = conditioner(batch["tokens"], batch["attributes"], batch["token_mask"])
+        keep = torch.rand(n, generator=gen) >= p_null
+        seq[:n] = torch.where(keep[:, None, None], described, seq[:n])
+    pred = model(noisy, conditions, timesteps, seq.detach())
+    return ((pred - target) ** 2 * weight).sum() / weight.sum()
+
+
+def _write_log_row(path: Path, row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+        if new:
+            w.writeheader()
+        w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
+
+
+def progress_line(step: int, total: int, loss: float, rate: float) -> str:
+    eta = (total - step) / rate if rate > 0 else math.inf
+    eta_txt = "?" if math.isinf(eta) else time.strftime("%H:%M:%S", time.gmtime(eta))
+    filled = int(24 * step / max(total, 1))
+    return f"[{'#' * filled}{'.' * (24 - filled)}] step {step}/{total} loss {loss:.4f} {rate:.2f} it/s ETA {eta_txt}"
+
+
+def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
+    """Train (or resume) the adapter and save it; returns the summary (also in summary.json)."""
+    from engine.generator.pipeline import BusTumorPipeline
+    from engine.generator.schedulers import make_training_scheduler
+
+    if cfg.steps < 1 or cfg.batch < 1:
+        raise InputError(f"steps ({cfg.steps}) and batch ({cfg.batch}) must be 1 or more")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    if out.resolve() == Path(cfg.model).resolve():
+        raise InputError(f"{out}: write the adapter to a folder of its own, not the base model's")
+    base_hash = base_sha256(cfg.model)
+    pipe = BusTumorPipeline.from_pretrained(cfg.model, text_encoder=text_encoder)
+    model = pipe.model.float()
+    images = read_local_images(
+        cfg.data, cfg.format, set(cfg.keep) if cfg.keep else None, cfg.frames_per_study
+    )
+    data = AdaptData(
+        images,
+        model.denoiser.config.size,
+        text_encoder,
+        model.conditioner.text_tokens,
+        cfg.context_fraction,
+    )
+    data_hash = fingerprint(images)
+    log(
+        f"adapting {cfg.model} on {data.summary()['images']} images ({data.lesions} lesion windows, "
+        f"{len(data.context_images)} without mask) from {cfg.data}"
+    )
+    torch.manual_seed(cfg.seed)
+    params = add_trainable_adapter(model, cfg.rank, cfg.alpha)
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    scheduler = make_training_scheduler()
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path, log_path = out / CHECKPOINT, out / "log.csv"
+    step, seconds_before = 0, 0.0
+    if cfg.resume:
+        if not ckpt_path.is_file():
+            raise InputError(f"--resume: no checkpoint at {ckpt_path}")
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        for key, now in (("base_sha256", base_hash), ("data", data_hash), ("rank", cfg.rank)):
+            if state[key] != now:
+                raise InputError(
+                    f"--resume: {ckpt_path} was made with another {key} ({state[key]}, now {now}); "
+                    "start a fresh run in another folder"
+                )
+        set_adapter_state(model, state["adapter"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, seconds_before = int(state["step"]), float(state["seconds"])
+        log(f"resumed from {ckpt_path} at step {step}")
+    elif log_path.exists():
+        log_path.unlink()  # a fresh run starts a fresh log
+    started = time.time()
+    first = step
+
+    def seconds() -> float:
+        return seconds_before + time.time() - started
+
+    def save_checkpoint() -> None:
+        state = {
+            "adapter": adapter_state(model),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "seconds": seconds(),
+            "base_sha256": base_hash,
+            "data": data_hash,
+            "rank": cfg.rank,
+            "config": cfg.to_dict(),
+        }
+        atomic_write(ckpt_path, lambda tmp: torch.save(state, tmp))
+
+    model.train()
+    loss_value = float("nan")
+    while step < cfg.steps:
+        t0 = time.time()
+        lr = cfg.lr * min(1.0, (step + 1) / max(cfg.warmup, 1))
+        for g in optimizer.param_groups:
+            g["lr"] = lr
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        loss = adapt_loss(model, scheduler, data.batch(step, cfg.batch, cfg.seed), gen, cfg.p_null)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        step += 1
+        loss_value = float(loss.detach())
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            row = {
+                "step": step,
+                "loss": round(loss_value, 6),
+                "lr": lr,
+                "seconds": round(seconds(), 1),
+                "samples_per_second": round(cfg.batch / max(time.time() - t0, 1e-9), 2),
+            }
+            _write_log_row(log_path, row)
+            rate = (step - first) / max(time.time() - started, 1e-9)
+            log(progress_line(step, cfg.steps, loss_value, rate))
+        if step % cfg.save_every == 0:
+            save_checkpoint()
+    save_checkpoint()
+    wall = seconds()
+    training = {
+        **data.summary(),
+        "steps": step,
+        "batch": cfg.batch,
+        "lr": cfg.lr,
+        "seed": cfg.seed,
+        "data": str(cfg.data),
+        "data_fingerprint": data_hash,
+        "wall_seconds": round(wall, 1),
+        "device": f"cpu ({torch.get_num_threads()} threads)",
+        "torch": torch.__version__,
+        "final_loss": round(loss_value, 6),
+    }
+    config = AdapterConfig(
+        rank=cfg.rank,
+        alpha=float(cfg.alpha if cfg.alpha is not None else cfg.rank),
+        base_model=str(cfg.model),
+        base_sha256=base_hash,
+        trainable_parameters=trainable_count(params),
+        training=training,
+    )
+    save_adapter(out, adapter_state(model), config)
+    summary = {**config.to_dict(), "config": cfg.to_dict()}
+    atomic_write_bytes(out / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    log(
+        f"saved the adapter to {out} ({config.trainable_parameters} trainable parameters, "
+        f"{step} steps, {wall / 60:.1f} min)"
+    )
+    return summary
+
+
+def main(argv=None) -> int:  # pragma: no cover - `bus-engine adapt` is the entry point
+    from engine.cli.main import main as cli_main
+
+    return cli_main(["adapt", *(argv if argv is not None else sys.argv[1:])])

@@ -1,0 +1,92 @@
+import json
+
+import pytest
+
+from engine.adapt.figures import (
+    AdaptFigureSettings,
+    breast_training_cases,
+    load_or_make_subsets,
+    markdown,
+    plot,
+    read_split_file,
+    summarize,
+    write_heldout_split,
+)
+from engine.errors import DataError
+from engine.settings import RESOURCES
+
+SPLIT = RESOURCES / "models" / "default" / "split.json"
+
+
+def test_subsets_are_nested_fixed_and_from_the_breast_training_part(tmp_path):
+    split = read_split_file(SPLIT)
+    held_out = {"/".join(i.split("/")[:2]) for s in ("validation", "test") for i in split[s]}
+    subsets = load_or_make_subsets(tmp_path / "subsets.json", split, (10, 30, 100), seed=0)
+    assert [len(subsets[k]) for k in ("10", "30", "100")] == [10, 30, 100]
+    assert set(subsets["10"]) <= set(subsets["30"]) <= set(subsets["100"])
+    assert set(subsets["100"]) <= set(breast_training_cases(split))
+    assert not set(subsets["100"]) & held_out
+    assert load_or_make_subsets(tmp_path / "subsets.json", split, (10, 30, 100), seed=5) == subsets  # saved
+    saved = json.loads((tmp_path / "subsets.json").read_text())
+    saved["subsets"]["10"][0] = "breast/not-a-training-case"
+    (tmp_path / "subsets.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError, match="not in the split's BrEaST training part"):
+        load_or_make_subsets(tmp_path / "subsets.json", split, (10,), seed=0)
+
+
+def test_heldout_split_holds_breast_validation_and_test_lesions_only(tmp_path):
+    split = read_split_file(SPLIT)
+    folder = write_heldout_split(tmp_path, split, ("validation", "test"))
+    heldout = json.loads((folder / "split.json").read_text())
+    assert set(heldout) == {"validation", "test"}
+    assert heldout["test"] == sorted(i for i in split["test"] if i.startswith("breast/"))
+    assert all(i.startswith("breast/") for ids in heldout.values() for i in ids)
+
+
+def _row(auc, fid, mask, attribute):
+    d = {"realism_auc": auc, "fid": fid, "kid": fid / 100, "mask_adherence": mask, "mask_dice": mask * 0.8}
+    d.update(attribute_adherence=attribute, attribute_agreement=attribute / 2, fid_real_vs_real=1.0)
+    d.update(kid_real_vs_real=0.01)
+    return {"diffusion": d, "physics": dict(d)}
+
+
+def test_gap_closed_and_adherence_change(tmp_path):
+    s = AdaptFigureSettings(base=tmp_path, reference=tmp_path, data_root=tmp_path, out=tmp_path, split=SPLIT)
+    s.sizes = (10, 30)
+    rows = {
+        "BUSI-only (before)": _row(0.9, 20.0, 0.8, 0.6),
+        "adapted, 10 BrEaST images": _row(0.85, 18.0, 0.78, 0.6),
+        "adapted, 30 BrEaST images": _row(0.7, 12.0, 0.74, 0.63),
+        "BrEaST training split (reference)": _row(0.6, 10.0, 0.8, 0.6),
+    }
+    summary = summarize(rows, s)
+    assert summary["30"]["realism_auc_gap_closed"] == pytest.approx(2 / 3)
+    assert summary["30"]["fid_gap_closed"] == pytest.approx(0.8)
+    assert summary["30"]["mask_adherence_change"] == pytest.approx(-0.075)
+    assert summary["10"]["attribute_adherence_change"] == pytest.approx(0.0)
+    targets = summary["targets"]
+    assert targets["realism gap closed with 30 images >= 0.5"] is True
+    assert targets["adherence falls <= 5% after every adaptation"] is False  # 30 images: -7.5 %
+    results = {
+        "settings": {
+            "base": "b", "reference": "r", "split": "s", "eval_splits": ["test"], "seed": 0, "threads": 1,
+            "adapter": {"rank": 8, "steps": 300, "batch": 8, "lr": 1e-3},
+            "sampling": {"steps": 20, "guidance": 3.0, "strength": 0.6},
+        },
+        "data": {"lesions": 24, "images": 24},
+        "subsets": {"10": 10, "30": 30},
+        "cpu_count": 2,
+        "load_average": {"start": [1.0], "end": [2.0]},
+        "wall_seconds": 60.0,
+        "models": rows,
+        "adapters": {
+            n: {"trainable_parameters": 271872, "wall_seconds": 120.0, "device": "cpu (1 threads)",
+                "size_bytes": 550000, "load_seconds": 0.05}
+            for n in ("10", "30")
+        },
+        "summary": summary,
+    }  # fmt: skip
+    text = markdown(results, "bus-engine adapt-figures ...")
+    assert "| adapted, 30 BrEaST images | 0.700 | 12.00 |" in text
+    assert "| 30 images | 271,872 | 2.0 min" in text and "0.67 |" in text and "-7.5 %" in text
+    assert plot(results, tmp_path / "p.png").stat().st_size > 1000
