@@ -23,7 +23,7 @@ import math
 import os
 import statistics
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,6 @@ import numpy as np
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
-from engine.generator.realism import ClassifierConfig
 
 BREAST = "breast"
 GAP_TARGET = 0.5  # adaptation on 30 images closes at least half the realism gap
@@ -57,7 +56,7 @@ class AdaptFigureSettings:
     sample_steps: int = defaults.STEPS
     guidance: float = defaults.GUIDANCE
     strength: float = defaults.STRENGTH
-    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    classifier: object | None = None  # engine.generator.realism.ClassifierConfig; None: its defaults
     describe_model: str = "refit"
     distance_splits: int = 10
 
@@ -187,8 +186,12 @@ def adapter_load_seconds(base: Path, adapter: Path, repeats: int = 3) -> float:
 
 
 # ---------------------------------------------------------------------- measuring one model
-def measure_model(pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log=print) -> dict:
-    """The generator figures' measures of one model's in-place syntheses of the held-out lesions."""
+def measure_model(
+    pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log=print, baseline=True
+) -> dict:
+    """The generator figures' measures of one model's in-place syntheses of the held-out lesions.
+
+    `baseline`: also the physics draft's realism and distances (the same for every model: once)."""
     from engine.generator.distances import REAL_VS_REAL, segmenter_features, split_half_distances
     from engine.generator.figures import attribute_figure, collect, mask_figure
     from engine.generator.realism import classifier_auc
@@ -197,7 +200,7 @@ def measure_model(pipe, lesions, segmenter, describe, describe_info, figure_sett
     c = collect(lesions, pipe, segmenter, describe, figure_settings, log)
     real = np.stack(c.windows["real"])
     out = {}
-    for name in ("diffusion", "physics"):
+    for name in ("diffusion", "physics") if baseline else ("diffusion",):
         synthetic = np.stack(c.windows[name])
         realism = classifier_auc(real, synthetic, c.groups, s.classifier, s.seed)
         feats_real = segmenter_features(segmenter, real, c.boxes)
@@ -216,7 +219,7 @@ def measure_model(pipe, lesions, segmenter, describe, describe_info, figure_sett
         }
     masks = mask_figure(c, s.seed)["subsets"]["all held-out lesions"]["methods"]
     attributes = attribute_figure(c, describe_info, s.seed)["methods"]
-    for name in ("diffusion", "physics"):
+    for name in out:
         out[name]["mask_dice"] = masks[name]["mean"]
         out[name]["mask_adherence"] = masks[name]["ratio"]  # Dice on synthetic / Dice on real
         both = attributes.get(name, {}).get("both", {})
@@ -249,6 +252,9 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
     from engine.generator.figures import FigureSettings, describe_model_for
     from engine.generator.heldout import load_heldout
     from engine.generator.pipeline import BusTumorPipeline
+    from engine.generator.realism import ClassifierConfig
+
+    s.classifier = s.classifier or ClassifierConfig()
 
     started = time.perf_counter()
     load_start = [round(v, 2) for v in os.getloadavg()]
@@ -287,7 +293,9 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             continue
         log(f"{name}: synthesizing {len(lesions)} held-out lesions ...")
         pipe = BusTumorPipeline.from_pretrained(model_dir, adapters=with_adapters)
-        result = measure_model(pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log)
+        result = measure_model(
+            pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log, baseline=not rows
+        )
         atomic_write_bytes(
             path, (json.dumps(_finite({"key": key, "result": result}), indent=1) + "\n").encode()
         )
@@ -402,7 +410,7 @@ def markdown(results: dict, command: str) -> str:
             f"{_f(d['mask_adherence'])} | {_f(d['attribute_agreement'])} |"
         )
     first = next(iter(results["models"].values()))
-    p = first["physics"]
+    p = first["physics"]  # the physics draft is measured with the first model only (it has no model)
     lines += [
         f"| physics draft (baseline, no model) | {_f(p['realism_auc'])} | {_f(p['fid'], 2)} | "
         f"{_f(p['kid'], 4)} | {_f(p['mask_adherence'])} | {_f(p['attribute_agreement'])} |",
