@@ -32,7 +32,7 @@ from engine.generator.captions import caption
 from engine.generator.conditions import prepare
 from engine.generator.physics import physics_draft
 from engine.generator.schedulers import DEFAULT_SAMPLER, make_loop_sampler
-from engine.generator.window import MODEL_SIZE, crop_gray, paste, speckle_detail
+from engine.generator.window import MODEL_SIZE, crop_gray, paste
 from engine.language.description import LesionDescription
 
 
@@ -97,12 +97,10 @@ def synthesize(
     soft_mask: np.ndarray | None = None,
     record: dict | None = None,
     size: int = MODEL_SIZE,
-    detail: bool = True,
 ) -> SynthesisResult:
     """`variants` lesions (seeds seed, seed+1, ...) drawn into `image` inside `mask`; `record` holds
     the caller's own entries for the result's record (sampler name, schedule, model, backend);
-    `size` is the model's grid side (the window is resampled to it); `detail` gives each generated
-    window its physics draft's native-resolution speckle grain (window.speckle_detail)."""
+    `size` is the model's grid side (the window is resampled to it)."""
     started = time.perf_counter()
     check_request(image, mask, steps, strength, variants)
     description = description or LesionDescription()
@@ -142,12 +140,7 @@ def synthesize(
             out = u + np.float32(guidance) * (c - u)
         latents = sampler.step(out, t, latents)
     windows = np.clip(latents, -1, 1)[:, 0]
-    pixels = np.stack(
-        [
-            paste(image, lw.window, w, lw.weight, speckle_detail(d, lw.window) if detail else None)
-            for w, d in zip(windows, drafts, strict=True)
-        ]
-    )
+    pixels = np.stack([paste(image, lw.window, w, lw.weight) for w in windows])
     about = getattr(backend, "about", dict)()  # the backend's own versions and settings
     full_record = {
         "method": "diffusion",
@@ -162,7 +155,6 @@ def synthesize(
         "text": text,
         "description": description.to_dict(),
         "window": lw.window.to_dict(),
-        "speckle_detail": bool(detail),
         "soft_mask": soft_mask is not None,
         "backend": backend.name,
         **about,
@@ -207,14 +199,13 @@ class SamplingPipeline:
         text: str | None = None,
         soft_mask: np.ndarray | None = None,
         sampler: str | None = None,
-        detail: bool = True,
     ) -> SynthesisResult:
         name = sampler or self.sampler
         walk = make_loop_sampler(name, self.schedule)
         return synthesize(
             self.backend, walk, image, mask, description, seed, steps, guidance, strength, variants,
             text, soft_mask, record={"sampler": name, "schedule": self.schedule, "model": self.info},
-            size=self.size, detail=detail,
+            size=self.size,
         )  # fmt: skip
 
 

@@ -133,35 +133,17 @@ def feather_weight(region: np.ndarray, feather_px: float) -> np.ndarray:
     return np.clip(w, 0.0, 1.0)
 
 
-def speckle_detail(textured: np.ndarray, window: Window) -> np.ndarray:
-    """The native-resolution grain of `textured` (a full frame) in the window, as a gain around 1.
-
-    The model grid is coarser than the scanner's speckle, so a window resampled to it and back is
-    smooth. Speckle is multiplicative: the frame divided by its own grid-resolution version is
-    the grain the grid cannot hold. Multiplying a generated window by it gives the generated echo
-    pattern the frame's own speckle texture (the physics draft's: real speckle outside the lesion,
-    speckle of the measured grain size inside it).
-    """
-    patch = textured[window.slices].astype(np.float32)
-    grid = cv2.resize(patch, (window.size, window.size), interpolation=cv2.INTER_AREA)
-    smooth = cv2.resize(grid, (window.width, window.height), interpolation=cv2.INTER_CUBIC)
-    # +4 grey levels: near-black (anechoic) areas have no grain worth transferring, only noise.
-    return np.clip((patch + 4.0) / (np.maximum(smooth, 0.0) + 4.0), 0.0, 4.0).astype(np.float32)
-
-
 def paste(
     frame: np.ndarray,
     window: Window,
     generated: np.ndarray,
     weight: np.ndarray,
-    detail: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend a generated model-size window ([-1, 1] floats) back into a copy of the frame.
 
-    `weight` is at the window's native size (see feather_weight); `detail` (native size, see
-    speckle_detail) multiplies the resampled window to restore grain finer than the model grid.
-    The result has the frame's shape and dtype; where the weight is 0 (everywhere outside the
-    window, and most of its border) the pixels are the frame's own, bit for bit.
+    `weight` is at the window's native size (see feather_weight). The result has the frame's shape
+    and dtype; where the weight is 0 (everywhere outside the window, and most of its border) the
+    pixels are the frame's own, bit for bit.
     """
     if frame.ndim != 2:
         raise InputError(f"paste expects a 2-D grayscale frame, got shape {frame.shape}")
@@ -175,8 +157,6 @@ def paste(
     info = np.iinfo(frame.dtype) if np.issubdtype(frame.dtype, np.integer) else None
     hi = float(info.max) if info else 1.0
     native = (native + 1.0) * 0.5 * hi
-    if detail is not None:
-        native = native * detail
     out = frame.copy()
     original = frame[window.slices].astype(np.float32)
     blended = original * (1.0 - weight) + native * weight
