@@ -127,11 +127,12 @@ def _request(task: str, cls: str, rng: np.random.Generator, priors: Priors):
     """(shape, margin class) of one generated request for `cls`, drawn with the real masks' mix of
     (shape, margin) pairs within that class (as realism and diversity request), so generated and
     held-out real masks of a class are compared like for like."""
+    # sorted keys: the same draws whatever the dict order (JSON-loaded and freshly fitted priors differ)
     pairs = [
-        (s, m, count)
-        for s, margins in priors.margin_frequency.items()
-        for m, count in margins.items()
-        if count > 0 and task_label(task, s, m) == cls
+        (s, m, priors.margin_frequency[s][m])
+        for s in sorted(priors.margin_frequency)
+        for m in sorted(priors.margin_frequency[s])
+        if priors.margin_frequency[s][m] > 0 and task_label(task, s, m) == cls
     ]
     p = np.array([c for _, _, c in pairs], float)
     s, m, _ = pairs[rng.choice(len(pairs), p=p / p.sum())]

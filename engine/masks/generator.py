@@ -13,10 +13,10 @@ spectrum as in real masks:
                harmonics (3-8) in the residual
   orientation  parallel: major axis near horizontal (wider than tall); not parallel: near vertical
   margin       circumscribed: a smooth residual; microlobulated: raised mid/high harmonics (small
-               undulations); angular: a polygon of 3-6 corners (tension 1) with straight sides takes
+               undulations) with narrow dents between them; angular: a polygon of 3-6 corners (tension 1) with straight sides takes
                over most of the low harmonics; spiculated: 2-4 tapered radial spikes with sharp tips
-               on a rough residual; indistinct: its rough residual plus a soft, uncertain boundary
-               band (GeneratedMask.soft)
+               on a rough residual; indistinct: a quieter residual with a few broad, shallow
+               hand-drawn dents, plus a soft, uncertain boundary band (GeneratedMask.soft)
 
 Randomness comes only from numpy's PCG64 Generator seeded with the given seed, so the same seed gives
 the same mask on every machine.
@@ -66,15 +66,13 @@ def _complete(desc: LesionDescription, priors: Priors, rng: np.random.Generator)
     """Fill in the attributes the request left open, drawn from the priors."""
     shape = desc.shape
     if shape is None:
-        names = list(priors.shape_frequency)
-        shape = Shape(names[rng.choice(len(names), p=_norm(priors.shape_frequency.values()))])
+        shape = Shape(_draw_key(rng, priors.shape_frequency))
     margin = desc.margin
     if margin is None or (not margin.circumscribed and not margin.subtypes):
         freq = priors.margin_frequency[shape.value]
         if margin is not None:  # "not circumscribed", subtype not given
             freq = {k: v for k, v in freq.items() if k != "circumscribed"}
-        names = list(freq)
-        cls = names[rng.choice(len(names), p=_norm(freq.values()))]
+        cls = _draw_key(rng, freq)
         margin = Margin(True) if cls == "circumscribed" else Margin(False, frozenset({MarginSubtype(cls)}))
     orientation = desc.orientation
     if orientation is None:
@@ -88,9 +86,12 @@ def _complete(desc: LesionDescription, priors: Priors, rng: np.random.Generator)
     return replace(desc, shape=shape, orientation=orientation, margin=margin, size_mm=size)
 
 
-def _norm(values) -> np.ndarray:
-    v = np.asarray(list(values), float)
-    return v / v.sum()
+def _draw_key(rng: np.random.Generator, counts: dict) -> str:
+    """One key of `counts`, drawn in proportion to its count. Keys are taken in sorted order, so the
+    draw does not depend on the dict's order (priors read from JSON and freshly fitted ones differ)."""
+    names = sorted(counts)
+    p = np.array([counts[k] for k in names], float)
+    return names[rng.choice(len(names), p=p / p.sum())]
 
 
 _THETA = np.linspace(-np.pi, np.pi, CONTROL_POINTS, endpoint=False)
@@ -174,16 +175,18 @@ def _outline(desc: LesionDescription, priors: Priors, rng: np.random.Generator):
             r[at] += share * length
         logr = np.log(r)
         tension[tips] = margin.get("tip_tension", 1.0)
-    dents = priors.shapes[desc.shape.value].get("dents")
+    dents = priors.shapes[desc.shape.value].get("dents") or margin.get("dents")
     if dents:
-        # hand-drawn dents: a few localized inward bumps, as many as real outlines of the shape have
-        # concavities (round: real outlines carry 0-5 small dents that a smooth spectrum never makes)
-        # as many as the real outline the body came from: elongated real round ones are the dented ones
+        # hand-drawn dents: localized inward bumps, as many as the real outline the body came from has
+        # concavities (round: real outlines carry 0-5 small dents that a smooth spectrum never makes,
+        # the elongated ones most; indistinct: broad shallow ones where the boundary was uncertain;
+        # microlobulated: narrow ones between the small lobes)
         n = int(priors.dent_counts(desc.shape.value, cls)[body])
         at = rng.uniform(-np.pi, np.pi, n)
         depth = rng.uniform(*dents["depth"], n)
         width = rng.uniform(*dents["width"], n)
-        gap = np.angle(np.exp(1j * (_THETA[:, None] - at[None, :])))  # (points, dents) wrapped angle
+        # (points, dents) angle from each dent, wrapped to [-pi, pi) (arithmetic: a complex exp costs more)
+        gap = (_THETA[:, None] - at[None, :] + np.pi) % (2 * np.pi) - np.pi
         logr = logr - (depth * np.exp(-0.5 * (gap / width) ** 2)).sum(axis=1)
     indistinct = not desc.margin.circumscribed and MarginSubtype.INDISTINCT in desc.margin.subtypes
     band = priors.margins["indistinct"]["band"] * rng.uniform(0.7, 1.3) if indistinct else 0.0

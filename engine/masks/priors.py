@@ -17,9 +17,10 @@ What is fitted, and how:
                       class. The generator builds outlines by the same steps backwards, so the spectra
                       are used as measured, without calibration.
   dents               per (shape, margin class), aligned with the bodies: the concavity count of each
-                      real mask (used for shapes in DENTS: round)
+                      real mask (used for shapes in DENTS and margin classes in MARGIN_DENTS)
   fixed, not fitted   the indistinct band width (8 % of the radius: not in a binary mask); angular:
                       POLYGON (3-6 straight-sided corners blended into the body); spiculated: SPIKES;
+                      DENTS (round) and MARGIN_DENTS (indistinct, microlobulated): hand-drawn dents;
                       HIGH_GAIN and SPREAD (per-class factors on the fitted high harmonics and spread),
                       chosen against the figures (bus-engine mask-figures)
 Refit with `bus-engine masks --refit-priors`.
@@ -64,6 +65,12 @@ class Priors:
     source: str = ""
     fit_loss: dict | None = None  # class -> mean normalised Wasserstein at the fitted priors
     _arrays: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        # one key order whether read from JSON (sorted) or freshly fitted (SHAPES order), so code that
+        # draws from these tables in dict order draws the same either way
+        self.shape_frequency = dict(sorted(self.shape_frequency.items()))
+        self.margin_frequency = {s: dict(sorted(m.items())) for s, m in sorted(self.margin_frequency.items())}
 
     def spectrum(self, shape: str, margin: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean log-amplitudes (K,) and Cholesky factor (K, K) of the residual outline spectrum of a
@@ -114,7 +121,8 @@ SPIKES = {"spikes": [2, 4], "spike_len": 0.25, "tip_tension": 0.3, "taper": 0.35
 # outlines carry small hand-drawn dents); spiculated and angular get their sharp detail from spikes and
 # corners instead. Chosen against fidelity and realism (bus-engine mask-figures).
 HIGH_GAIN = {
-    "microlobulated": 1.45,
+    "microlobulated": 1.25,  # with its small hand-drawn dents (MARGIN_DENTS)
+    "indistinct": 0.55,  # its fine roughness comes from broad hand-drawn dents instead (MARGIN_DENTS)
     "round/circumscribed": 1.4,
     "round/microlobulated": 0.5,  # 2 real masks: their mixed spectrum takes irregular ones' roughness
     "spiculated": 0.85,
@@ -139,6 +147,16 @@ SPREAD = {
 # circular yet carry 0-5 small dents, the elongated ones most, which a smooth spectrum never makes and
 # which the judges use to tell round from oval. Chosen against the figures.
 DENTS = {"round": {"depth": [0.07, 0.12], "width": [0.03, 0.06]}}
+# the same per margin class (a shape's DENTS come first). Indistinct: broad, shallow dents where the
+# tracer's line cut into an uncertain boundary, on a quieter residual (HIGH_GAIN): every real indistinct
+# outline but one of 52 has a concavity, and the fitted spectrum alone left 9 % of irregular and 29 % of
+# oval ones convex (read as circumscribed), while its rougher draws read as microlobulated or spiculated.
+# Microlobulated: narrow dents between the small lobes (real outlines: 2-10 concavities), in place of
+# part of its raised high harmonics. Chosen against the figures.
+MARGIN_DENTS = {
+    "indistinct": {"depth": [0.07, 0.12], "width": [0.08, 0.15]},
+    "microlobulated": {"depth": [0.06, 0.10], "width": [0.04, 0.08]},
+}
 
 
 def load_priors(path: Path | None = None) -> Priors:
@@ -302,6 +320,8 @@ def measured_priors(real: list[RealMask]) -> Priors:
     margins = {c: dict(DEFAULT_MARGIN) for c in MARGIN_CLASSES}
     margins["angular"]["polygon"] = POLYGON
     margins["spiculated"].update(SPIKES)
+    for c, dents in MARGIN_DENTS.items():
+        margins[c]["dents"] = dents
     priors = Priors(
         shape_frequency={s: sum(1 for r in real if r.shape == s) for s in SHAPES},
         margin_frequency=margin_frequency,

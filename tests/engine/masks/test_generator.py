@@ -142,3 +142,33 @@ def test_round_outlines_carry_the_dents_of_real_round_ones():
     # real round outlines: most have 1-5 concavities; a smooth spectrum alone gives mostly none
     assert np.mean(np.array(concavities) > 0) > 0.5
     assert max(concavities) <= 8
+
+
+def test_indistinct_outlines_carry_broad_dents_on_a_quieter_residual():
+    import copy
+
+    from engine.masks.priors import load_priors
+
+    priors = load_priors()
+    assert priors.margins["indistinct"]["dents"]
+    undented = copy.deepcopy(priors)
+    undented._arrays = {}
+    del undented.margins["indistinct"]["dents"]
+    seeds = range(32)
+
+    def described(shape, margin, p):
+        desc = description_for_class(shape, margin, None, 15.0)
+        return [
+            shape_descriptors(g.mask) for g in generate_masks([desc] * 32, seeds, 0.1, priors=p, soft=False)
+        ]
+
+    dented = described("oval", "indistinct", priors) + described("irregular", "indistinct", priors)
+    plain = described("oval", "indistinct", undented) + described("irregular", "indistinct", undented)
+    # real indistinct outlines are hardly ever convex (51 of 52): the dents make far fewer convex ones
+    convex = [sum(d["concavities"] == 0 for d in rows) for rows in (dented, plain)]
+    assert convex[0] < convex[1] and convex[0] < 0.15 * len(dented), convex
+    # ... and their fine detail stays below microlobulated's (what tells the two subtypes apart)
+    lobulated = described("irregular", "microlobulated", priors)
+    assert np.median([d["curvature_energy"] for d in dented[32:]]) < np.median(
+        [d["curvature_energy"] for d in lobulated]
+    )
