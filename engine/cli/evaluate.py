@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 NAME = "evaluate"
@@ -26,24 +27,36 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--synthetic",
         type=int,
-        default=0,
+        default=None,
         metavar="N",
-        help="synthetic images for arms (b) real+synthetic and (c) synthetic (default 0: arm (a) only)",
+        help="synthetic images for arms (b) real+synthetic and (c) synthetic (default: the protocol's, "
+        "reduced 200, full 1000; 0: arm (a) only)",
     )
     p.add_argument("--seeds", type=int, default=3, help="training seeds per arm (default 3)")
     p.add_argument(
         "--protocol",
         choices=("reduced", "full"),
         default="reduced",
-        help="reduced: 64 px, small models, 12 epochs, for 2 CPU cores; full: 256 px, for a GPU",
+        help="reduced: 64 px, small models, few epochs, for 2 CPU cores; full: 256 px, for a GPU",
     )
     p.add_argument(
         "--generator",
         choices=("diffusion", "physics"),
         default="diffusion",
-        help="diffusion: the model in --model-dir (BUS_MODEL_DIR); physics: the physics draft",
+        help="diffusion (default): the model in --model-dir (BUS_MODEL_DIR); physics: the physics draft",
     )
     p.add_argument("--model-dir", type=Path, default=None)
+    p.add_argument(
+        "--synthetic-cache",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of cached synthetic sets, keyed by generator, model, options, canvases and seed "
+        "(default: $XDG_CACHE_HOME/bus-studio/synthetic)",
+    )
+    p.add_argument(
+        "--no-synthetic-cache", action="store_true", help="make the synthetic set anew and keep no copy"
+    )
     p.add_argument(
         "--canvases",
         default=None,
@@ -66,6 +79,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="torch CPU threads (default: torch's own; 1 is faster on a machine busy with other jobs)",
     )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the models train and the diffusion generator runs (auto: a GPU where torch sees one)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--out", type=Path, required=True, help="report folder")
 
@@ -81,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from engine.evaluation.protocol import EvaluationConfig
     from engine.evaluation.runner import run_evaluation
+    from engine.evaluation.synthetic_cache import cache_root
+
+    cache = None if args.no_synthetic_cache else (args.synthetic_cache or cache_root())
 
     cfg = EvaluationConfig.for_protocol(
         args.protocol,
@@ -88,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         test=list(args.test),
         out=args.out,
         synthetic=args.synthetic,
+        synthetic_cache=cache,
         seeds=args.seeds,
         generator=args.generator,
         model_dir=args.model_dir,
@@ -97,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         canvas_px=args.canvas_px,
         size=args.size,
         bootstrap=args.bootstrap,
+        device=args.device,
     )
-    run_evaluation(cfg, progress=not args.no_progress)
+    # flushed: a long run's log lines should reach a redirected file as they happen
+    run_evaluation(cfg, log=functools.partial(print, flush=True), progress=not args.no_progress)
     print(args.out / "report.md")
     return 0

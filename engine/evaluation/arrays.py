@@ -25,6 +25,17 @@ class ArraySet:
     masks: np.ndarray  # bool [N, S, S]
     labels: np.ndarray  # int64 [N], 1 = malignant
     ids: list[str]
+    # float [N, 2]: (row, column) mm per pixel at the model's size; nan where the source has none
+    spacing: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.spacing is None:
+            self.spacing = np.full((len(self.ids), 2), np.nan)
+
+    @property
+    def calibrated(self) -> bool:
+        """True when every image has a pixel size (so distances can be given in mm)."""
+        return len(self.ids) > 0 and bool(np.isfinite(self.spacing).all())
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -32,7 +43,12 @@ class ArraySet:
     def subset(self, idx) -> ArraySet:
         idx = np.asarray(idx, int)
         return ArraySet(
-            self.name, self.images[idx], self.masks[idx], self.labels[idx], [self.ids[i] for i in idx]
+            self.name,
+            self.images[idx],
+            self.masks[idx],
+            self.labels[idx],
+            [self.ids[i] for i in idx],
+            self.spacing[idx],
         )
 
 
@@ -42,19 +58,32 @@ def resize_pair(gray: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarr
     return img, m
 
 
-def from_arrays(name: str, grays, masks, labels, ids, size: int) -> ArraySet:
+def model_spacing(shape: tuple[int, int], mm_per_pixel: float | None, size: int) -> tuple[float, float]:
+    """(row, column) mm per pixel once a frame of `shape` is squeezed to size x size (nan: unknown)."""
+    if not mm_per_pixel:
+        return float("nan"), float("nan")
+    return mm_per_pixel * shape[0] / size, mm_per_pixel * shape[1] / size
+
+
+def from_arrays(name: str, grays, masks, labels, ids, size: int, mm_per_pixel=None) -> ArraySet:
+    """mm_per_pixel: one value per image (None where unknown), at the given frames' resolution."""
+    mm_per_pixel = [None] * len(grays) if mm_per_pixel is None else list(mm_per_pixel)
     pairs = [resize_pair(g, m, size) for g, m in zip(grays, masks, strict=True)]
     images = (
         np.stack([p[0] for p in pairs]).astype(np.float32)[:, None] / 255.0
         if pairs
         else np.zeros((0, 1, size, size), np.float32)
     )
+    spacing = np.array(
+        [model_spacing(g.shape, mm, size) for g, mm in zip(grays, mm_per_pixel, strict=True)], float
+    ).reshape(-1, 2)
     return ArraySet(
         name,
         images,
         np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, size, size), bool),
         np.array([1 if lab == POSITIVE else 0 for lab in labels], np.int64),
         list(ids),
+        spacing,
     )
 
 
@@ -66,7 +95,13 @@ def load_cases(name: str, cases: list[Case], size: int, progress=None) -> ArrayS
         grays.append(g)
         masks.append(read_case_mask(c.mask_paths, g.shape))
     return from_arrays(
-        name, grays, masks, [c.label for c in cases], [f"{c.dataset}/{c.case_id}" for c in cases], size
+        name,
+        grays,
+        masks,
+        [c.label for c in cases],
+        [f"{c.dataset}/{c.case_id}" for c in cases],
+        size,
+        [c.mm_per_pixel for c in cases],
     )
 
 
@@ -77,4 +112,5 @@ def concatenate(name: str, *sets: ArraySet) -> ArraySet:
         np.concatenate([s.masks for s in sets]),
         np.concatenate([s.labels for s in sets]),
         [i for s in sets for i in s.ids],
+        np.concatenate([s.spacing for s in sets]),
     )

@@ -32,21 +32,23 @@ def _surface(mask: np.ndarray) -> np.ndarray:
     return mask & ~ndimage.binary_erosion(mask, border_value=0)
 
 
-def hd95(pred: np.ndarray, truth: np.ndarray, spacing: float = 1.0) -> float:
-    """95th percentile of the symmetric surface distances, in pixels times `spacing`.
+def hd95(pred: np.ndarray, truth: np.ndarray, spacing: float | tuple[float, float] = 1.0) -> float:
+    """95th percentile of the symmetric surface distances, in the unit of `spacing`: pixels by
+    default, mm with the pixel size (one number, or (row, column) when a resize made it anisotropic).
 
     An empty prediction against a lesion scores the image diagonal (the worst possible), so a model
     that misses lesions is penalised instead of silently dropped; 0 when both are empty.
     """
     p, t = pred.astype(bool), truth.astype(bool)
+    sy, sx = (spacing, spacing) if np.isscalar(spacing) else spacing
     if not p.any() and not t.any():
         return 0.0
     if not p.any() or not t.any():
-        return float(np.hypot(*p.shape) * spacing)
+        return float(np.hypot(p.shape[0] * sy, p.shape[1] * sx))
     sp, st = _surface(p), _surface(t)
-    to_t = ndimage.distance_transform_edt(~st)[sp]
-    to_p = ndimage.distance_transform_edt(~sp)[st]
-    return float(np.percentile(np.concatenate([to_t, to_p]), 95) * spacing)
+    to_t = ndimage.distance_transform_edt(~st, sampling=(sy, sx))[sp]
+    to_p = ndimage.distance_transform_edt(~sp, sampling=(sy, sx))[st]
+    return float(np.percentile(np.concatenate([to_t, to_p]), 95))
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -9,16 +9,20 @@ from pathlib import Path
 from engine.evaluation.training import TrainConfig
 
 PROTOCOLS = {
-    # 64 px, narrow models, few epochs: 3 arms x 3 seeds x 2 tasks in about 30 min on 2 cores
+    # 64 px, narrow models, few epochs, 200 diffusion images: 3 arms x 3 seeds x 2 tasks, about
+    # 12 CPU-minutes at one thread (synthesis ~1 s per image, training ~10 ms per image and epoch),
+    # so 30 minutes of wall time hold it while the process gets at least ~40 % of a core
     "reduced": {
         "size": 64,
-        "train": TrainConfig(epochs=12, batch=16, lr=2e-3, base=8, depth=3),
+        "train": TrainConfig(epochs=10, batch=16, lr=2e-3, base=8, depth=3),
         "canvas_px": 256,
+        "synthetic": 200,
     },
     "full": {
         "size": 256,
         "train": TrainConfig(epochs=60, batch=16, lr=1e-3, base=32, depth=4),
         "canvas_px": 512,
+        "synthetic": 1000,
     },
 }
 ARMS = ("real", "real+synthetic", "synthetic")
@@ -30,6 +34,8 @@ class EvaluationConfig:
     test: list[str]  # further test datasets (the train dataset's held-out patients are always tested)
     out: Path
     synthetic: int = 0  # synthetic images for arms (b) and (c); 0 runs arm (a) only
+    # folder of the synthetic-set cache (engine.evaluation.synthetic_cache); None: no cache
+    synthetic_cache: Path | None = None
     seeds: int = 3
     protocol: str = "reduced"
     generator: str = "diffusion"
@@ -45,6 +51,7 @@ class EvaluationConfig:
     split_seed: int = 0
     bootstrap: int = 1000
     synthetic_seed: int = 0
+    device: str = "auto"  # training and synthesis: auto (a GPU where torch sees one), cpu or cuda
 
     @classmethod
     def for_protocol(cls, protocol: str, **choices) -> EvaluationConfig:
@@ -60,6 +67,7 @@ class EvaluationConfig:
             "size": p["size"],
             "train_config": p["train"],
             "canvas_px": p["canvas_px"],
+            "synthetic": p["synthetic"],
         }
         cfg = cls(**{**values, **overrides})
         if epochs is not None:
@@ -70,4 +78,5 @@ class EvaluationConfig:
         d = asdict(self)
         d["out"] = str(self.out)
         d["model_dir"] = str(self.model_dir) if self.model_dir else None
+        d["synthetic_cache"] = str(self.synthetic_cache) if self.synthetic_cache else None
         return d

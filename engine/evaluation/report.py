@@ -17,7 +17,7 @@ from engine.fileio import atomic_write, atomic_write_bytes
 TITLES = {
     "dice": "Dice",
     "iou": "IoU",
-    "hd95": "HD95 (px)",
+    "hd95": "HD95",
     "auc": "AUC",
     "accuracy": "Accuracy",
     "sensitivity": "Sensitivity",
@@ -26,8 +26,18 @@ TITLES = {
 ARM_TITLES = {"real": "(a) real", "real+synthetic": "(b) real + synthetic", "synthetic": "(c) synthetic"}
 
 
-def _cell(e: dict, digits: int) -> str:
-    return f"{e['value']:.{digits}f} [{e['low']:.{digits}f}, {e['high']:.{digits}f}]"
+def _cell(e: dict, digits: int, unit: str = "") -> str:
+    text = f"{e['value']:.{digits}f} [{e['low']:.{digits}f}, {e['high']:.{digits}f}]"
+    return f"{text} {unit}" if unit else text
+
+
+def _unit(results: dict, test: str, metric: str) -> str:
+    """A metric's unit on a test set: HD95 in mm or px (results['units']); the rest have none."""
+    return results.get("units", {}).get(test, {}).get(metric, "px" if metric == "hd95" else "")
+
+
+def _value(results: dict, test: str, metric: str, e: dict) -> str:
+    return _cell(e, 1 if metric == "hd95" else 3, _unit(results, test, metric))
 
 
 def _table(results: dict, names: tuple[str, ...]) -> list[str]:
@@ -40,9 +50,24 @@ def _table(results: dict, names: tuple[str, ...]) -> list[str]:
             if arm not in results["estimates"]:
                 continue
             e = results["estimates"][arm][test]
-            cells = [_cell(e[m], 1 if m == "hd95" else 3) for m in names]
+            cells = [_value(results, test, m, e[m]) for m in names]
             lines.append(f"| {ARM_TITLES[arm]} | {test} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _run_line(results: dict) -> str:
+    """How long the run took and how busy the machine was (a shared machine slows it down)."""
+    timing = results.get("timing", {})
+    parts = ", ".join(f"{k.replace('_', ' ')} {v:.0f} s" for k, v in timing.items())
+    load = results.get("load_average") or {}
+    source = results["datasets"].get("synthetic_source") or {}
+    cache = source.get("cache")
+    made = f"; synthetic set: {cache['reused']} images from the cache, {cache['made']} made" if cache else ""
+    return (
+        f"Run: {results.get('seconds', float('nan')):.0f} s wall ({parts}) with "
+        f"{results['config'].get('torch_threads')} torch thread(s); load average at start "
+        f"{load.get('start')}, at end {load.get('end')} on {load.get('cpus')} CPUs{made}."
+    )
 
 
 def markdown(results: dict) -> str:
@@ -56,7 +81,11 @@ def markdown(results: dict) -> str:
         f"kept together; {cfg['test_fraction']:.0%} of patients held out), {d['synthetic']} synthetic images "
         f"({cfg['generator']} generator). Values: mean over seeds on the whole test set, with the 95 % "
         f"percentile bootstrap interval over test images ({cfg['bootstrap']} resamples, every seed scored "
-        "on each resample). HD95 is in pixels at the model's resolution.",
+        "on each resample). HD95 is in mm on test sets whose every image has a pixel size (the "
+        "frame's calibration scaled to the model's resolution), else in pixels at the model's "
+        "resolution; each cell names its unit.",
+        "",
+        _run_line(results),
         "",
         "## Segmentation (UNet)",
         "",
@@ -76,13 +105,17 @@ def markdown(results: dict) -> str:
         ]
         for test, per_metric in results["comparisons"].items():
             for m, c in per_metric.items():
+                digits = 1 if m == "hd95" else 3
                 a = results["estimates"]["real"][test][m]["value"]
                 b = results["estimates"]["real+synthetic"][test][m]["value"]
+                unit = _unit(results, test, m)
+                a, b = (f"{v:.{digits}f}" + (f" {unit}" if unit else "") for v in (a, b))
                 diff = c["difference"]
                 improved = (diff["value"] > 0) == HIGHER_IS_BETTER[m] and diff["value"] != 0
                 verdict = ("yes" if improved else "no") + (" (p < 0.05)" if c["p_value"] < 0.05 else "")
                 out.append(
-                    f"| {test} | {TITLES[m]} | {a:.3f} | {b:.3f} | {_cell(diff, 3)} | {c['p_value']:.3f} | {verdict} |"
+                    f"| {test} | {TITLES[m]} | {a} | {b} | {_value(results, test, m, diff)} "
+                    f"| {c['p_value']:.3f} | {verdict} |"
                 )
         out.append("")
     out += [

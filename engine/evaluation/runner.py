@@ -8,6 +8,7 @@ the training dataset) and on other datasets.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from functools import partial
@@ -70,14 +71,21 @@ def _limited(cases, limit):
     return [c for lab in labels for c in [c for c in cases if c.label == lab][:per]]
 
 
+def distance_unit(test: ArraySet) -> str:
+    """HD95's unit on a test set: mm when every image has a pixel size (BrEaST's clinical table,
+    calibrated folders), else pixels at the model's resolution (BUSI has no pixel size)."""
+    return "mm" if test.calibrated else "px"
+
+
 def _tested(seg, clf, test: ArraySet) -> dict:
     from engine.evaluation.training import predict_malignancy, predict_masks
 
     pred = predict_masks(seg, test.images)
+    spacing = test.spacing if distance_unit(test) == "mm" else np.ones((len(test), 2))
     return {
         "dice": [metrics.dice(p, t) for p, t in zip(pred, test.masks, strict=True)],
         "iou": [metrics.iou(p, t) for p, t in zip(pred, test.masks, strict=True)],
-        "hd95": [metrics.hd95(p, t) for p, t in zip(pred, test.masks, strict=True)],
+        "hd95": [metrics.hd95(p, t, tuple(s)) for p, t, s in zip(pred, test.masks, spacing, strict=True)],
         "probability": predict_malignancy(clf, test.images).tolist(),
     }
 
@@ -119,15 +127,49 @@ def summarize(raw: dict, labels: dict, resamples: int) -> tuple[dict, dict]:
     return estimates, comparisons
 
 
+def _synthetic_set(cfg: EvaluationConfig, train_index: DatasetIndex, device: str, log, progress: bool):
+    """(items, how they were obtained): from the cache folder when cfg.synthetic_cache is set."""
+    from engine.evaluation.synthetic import build_synthetic_set
+    from engine.evaluation.synthetic_cache import cached_synthetic_set
+
+    canvas_index = resolve_dataset(cfg.canvases) if cfg.canvases else train_index
+    canvases = _limited([c for c in canvas_index.cases if not c.has_lesion], cfg.limit)
+    log(
+        f"synthetic: {cfg.synthetic} images with the {cfg.generator} generator on {len(canvases)} "
+        f"{canvas_index.name} canvases"
+    )
+    args = (canvases, cfg.synthetic, cfg.synthetic_seed, cfg.generator, cfg.model_dir, cfg.canvas_px)
+    bar = _progress(progress, "synthesize")
+    backend = "torch-cuda" if device == "cuda" else "torch-cpu"
+    if cfg.synthetic_cache is None:
+        items = build_synthetic_set(*args, bar, backend=backend)
+        return items, {"cache": None, "made": cfg.synthetic}
+    items, report = cached_synthetic_set(*args, bar, backend=backend, root=cfg.synthetic_cache)
+    log(f"synthetic cache {report.folder}: {report.reused} reused, {report.made} made")
+    return items, {"cache": report.to_dict(), "made": report.made}
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # not on every platform
+        return None
+
+
 def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> dict:
     """Train and test every arm for every seed; write the report folder; return the results."""
     from engine.evaluation.report import write_report
-    from engine.evaluation.synthetic import build_synthetic_set, write_synthetic_set
-    from engine.evaluation.training import train_classifier, train_segmentation
+    from engine.evaluation.synthetic import write_synthetic_set
+    from engine.evaluation.training import resolve_device, train_classifier, train_segmentation
 
     if cfg.seeds < 1:
         raise InputError(f"--seeds {cfg.seeds} must be at least 1 (3 or more for intervals over seeds)")
+    if cfg.synthetic < 0:
+        raise InputError(f"--synthetic {cfg.synthetic} must be 0 (real images only) or more")
+    device = resolve_device(cfg.device)
     started = time.perf_counter()
+    load_start = _load_average()
+    seconds: dict[str, float] = {}
     train_index = resolve_dataset(cfg.train)
     lesions = _limited(train_index.lesion_cases(), cfg.limit)
     train_cases, heldout = group_split(lesions, cfg.test_fraction, cfg.split_seed)
@@ -148,25 +190,14 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
             raise DataError(f"test dataset {spec!r} has no lesion images")
         tests[name] = load_cases(name, cases, cfg.size, _progress(progress, f"read {name}"))
         log(f"test {name}: {len(cases)} images")
+    units = {name: {"hd95": distance_unit(test)} for name, test in tests.items()}
+    seconds["read"] = time.perf_counter() - started
 
     arms = {"real": train_set}
-    synthetic_images = []
+    synthetic_images, synthetic_source = [], {"cache": None, "made": 0}
     if cfg.synthetic:
-        canvas_index = resolve_dataset(cfg.canvases) if cfg.canvases else train_index
-        canvases = _limited([c for c in canvas_index.cases if not c.has_lesion], cfg.limit)
-        log(
-            f"synthetic: {cfg.synthetic} images with the {cfg.generator} generator on {len(canvases)} "
-            f"{canvas_index.name} canvases"
-        )
-        synthetic_images = build_synthetic_set(
-            canvases,
-            cfg.synthetic,
-            cfg.synthetic_seed,
-            cfg.generator,
-            cfg.model_dir,
-            cfg.canvas_px,
-            _progress(progress, "synthesize"),
-        )
+        t0 = time.perf_counter()
+        synthetic_images, synthetic_source = _synthetic_set(cfg, train_index, device, log, progress)
         write_synthetic_set(synthetic_images, cfg.out / "synthetic")
         synth = from_arrays(
             "synthetic",
@@ -175,10 +206,13 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
             [s.label for s in synthetic_images],
             [s.name for s in synthetic_images],
             cfg.size,
+            [s.record.get("mm_per_pixel") for s in synthetic_images],
         )
         arms["real+synthetic"] = concatenate("real+synthetic", train_set, synth)
         arms["synthetic"] = synth
+        seconds["synthetic"] = time.perf_counter() - t0
 
+    t_train = time.perf_counter()
     raw: dict = {arm: {t: [] for t in tests} for arm in arms}
     for arm in ARMS:
         if arm not in arms:
@@ -186,20 +220,28 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
         for seed in range(cfg.seeds):
             t0 = time.perf_counter()
             seg = train_segmentation(
-                arms[arm], cfg.train_config, seed, _progress(progress, f"{arm} seg seed {seed}")
+                arms[arm], cfg.train_config, seed, _progress(progress, f"{arm} seg seed {seed}"), device
             )
             clf = train_classifier(
-                arms[arm], cfg.train_config, seed, _progress(progress, f"{arm} cls seed {seed}")
+                arms[arm], cfg.train_config, seed, _progress(progress, f"{arm} cls seed {seed}"), device
             )
             for name, test in tests.items():
                 raw[arm][name].append(_tested(seg, clf, test))
             log(f"{arm}, seed {seed}: trained and tested in {time.perf_counter() - t0:.1f} s")
+    seconds["train_and_test"] = time.perf_counter() - t_train
+    t0 = time.perf_counter()
     labels = {name: test.labels for name, test in tests.items()}
     estimates, comparisons = summarize(raw, labels, cfg.bootstrap)
+    seconds["bootstrap"] = time.perf_counter() - t0
     import torch
 
     results = {
-        "config": {**cfg.to_dict(), "torch": torch.__version__, "torch_threads": torch.get_num_threads()},
+        "config": {
+            **cfg.to_dict(),
+            "device_used": device,
+            "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(),
+        },
         "datasets": {
             "train": {
                 "name": dataset_name(train_index),
@@ -211,7 +253,9 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
                 name: {"images": len(t), "malignant": int(t.labels.sum())} for name, t in tests.items()
             },
             "synthetic": len(synthetic_images),
+            "synthetic_source": synthetic_source,
         },
+        "units": units,
         "estimates": {
             a: {t: {m: e.to_dict() for m, e in ms.items()} for t, ms in ts.items()}
             for a, ts in estimates.items()
@@ -219,8 +263,10 @@ def run_evaluation(cfg: EvaluationConfig, log=print, progress: bool = True) -> d
         "comparisons": {t: {m: c.to_dict() for m, c in ms.items()} for t, ms in comparisons.items()},
         "raw": raw,
         "labels": {k: v.tolist() for k, v in labels.items()},
-        "seconds": round(time.perf_counter() - started, 1),
+        "timing": {k: round(v, 1) for k, v in seconds.items()},
+        "load_average": {"start": load_start, "end": _load_average(), "cpus": os.cpu_count()},
     }
+    results["seconds"] = round(time.perf_counter() - started, 1)  # the report's own writing aside
     write_report(results, cfg.out, train_set, synthetic_images)
     log(f"report written to {cfg.out} in {results['seconds']} s")
     return results

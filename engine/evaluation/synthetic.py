@@ -116,8 +116,11 @@ class SyntheticImage:
     record: dict  # description, seeds, generator record
 
 
-def _load_generator(method: str, model_dir: Path | None, options: dict | None = None):
-    """A callable (frame, mask, description, seed, soft) -> (pixels uint8, record)."""
+def _load_generator(
+    method: str, model_dir: Path | None, options: dict | None = None, backend: str = "torch-cpu"
+):
+    """A callable (frame, mask, description, seed, soft) -> (pixels uint8, record); `backend` runs
+    the diffusion model (torch-cpu, or torch-cuda on a GPU; engine.backends)."""
     if method == "physics":
         from engine.parts import require
 
@@ -141,7 +144,9 @@ def _load_generator(method: str, model_dir: Path | None, options: dict | None = 
     model_dir = Path(model_dir or get_settings().model_dir)
     if not (model_dir / pipeline_module.CONFIG_NAME).is_file():
         raise MissingPartError(f"the trained tumor generator model ({model_dir})", GENERATOR_ISSUE)
-    pipe = pipeline_module.BusTumorPipeline.from_pretrained(model_dir)
+    from engine.backends import load_pipeline
+
+    pipe = load_pipeline(model_dir, backend)
 
     def draw(frame, mask, description, seed, soft):
         result = pipe(frame, mask, description, seed=int(seed), soft_mask=soft, **(options or {}))
@@ -164,24 +169,30 @@ def _canvas(case: Case, canvas_px: int, assumed_mm: float) -> tuple[np.ndarray, 
     return gray, mm
 
 
-def build_synthetic_set(
+def synthetic_items(
     canvases: list[Case],
-    n: int,
+    indices,
     seed: int = 0,
     method: str = "diffusion",
     model_dir: Path | None = None,
     canvas_px: int = 256,
     progress=None,
     diffusion_options: dict | None = None,
-) -> list[SyntheticImage]:
-    """n synthetic images, half benign and half malignant, canvases used in a seeded rotation.
-    diffusion_options go to the pipeline call (steps, guidance, strength, sampler); default: its own."""
-    if n < 1:
-        raise InputError(f"the synthetic set needs at least 1 image, got {n}")
+    backend: str = "torch-cpu",
+):
+    """Yield the synthetic images numbered `indices` of the set made with these settings.
+
+    Item i depends only on (seed, i, canvases, settings): label (alternating, so any prefix is
+    balanced), description, size and placement come from its own seed, and its canvas from a seeded
+    rotation. So a set of n images is the first n of a longer one, and a cache can fill in the items
+    it lacks (engine.evaluation.synthetic_cache)."""
     canvases = [c for c in canvases if not c.has_lesion]
     if not canvases:
         raise InputError("no lesion-free canvas frames (e.g. BUSI normal/) to draw synthetic tumors into")
-    draw = _load_generator(method, model_dir, diffusion_options)
+    indices = list(indices)
+    if not indices:
+        return
+    draw = _load_generator(method, model_dir, diffusion_options, backend)
     from engine.parts import require
 
     # the same placement as the main job: inside the lit tissue, below the skin line
@@ -191,10 +202,8 @@ def build_synthetic_set(
     from engine.masks.priors import load_priors
 
     priors = load_priors()
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(canvases))
-    out = []
-    for i in progress(range(n)) if progress else range(n):
+    order = np.random.default_rng(seed).permutation(len(canvases))
+    for i in progress(indices) if progress else indices:
         label = ("benign", "malignant")[i % 2]
         item_seed = int(seed) * 1_000_003 + i
         item_rng = np.random.default_rng(item_seed)
@@ -218,26 +227,47 @@ def build_synthetic_set(
         placement = {**placement, "size_tries": attempt + 1}
         pixels, record = draw(frame, gm.mask, gm.description, item_seed, gm.soft)
         record = {**record, "placement": placement}
-        out.append(
-            SyntheticImage(
-                f"synthetic_{i:05d}",
-                np.asarray(pixels, np.uint8),
-                gm.mask,
-                label,
-                case.case_id,
-                {
-                    "description": gm.description.to_dict(),
-                    "mm_per_pixel": mm,
-                    "seed": item_seed,
-                    "canvas": f"{case.dataset}/{case.case_id}",
-                    "generator": record,
-                },
-            )
+        yield SyntheticImage(
+            item_name(i),
+            np.asarray(pixels, np.uint8),
+            gm.mask,
+            label,
+            case.case_id,
+            {
+                "description": gm.description.to_dict(),
+                "mm_per_pixel": mm,
+                "seed": item_seed,
+                "canvas": f"{case.dataset}/{case.case_id}",
+                "generator": record,
+            },
         )
-    return out
 
 
-def _png(array: np.ndarray) -> bytes:
+def item_name(i: int) -> str:
+    return f"synthetic_{i:05d}"
+
+
+def build_synthetic_set(
+    canvases: list[Case],
+    n: int,
+    seed: int = 0,
+    method: str = "diffusion",
+    model_dir: Path | None = None,
+    canvas_px: int = 256,
+    progress=None,
+    diffusion_options: dict | None = None,
+    backend: str = "torch-cpu",
+) -> list[SyntheticImage]:
+    """n synthetic images, half benign and half malignant, canvases used in a seeded rotation.
+    diffusion_options go to the pipeline call (steps, guidance, strength, sampler); default: its own."""
+    if n < 1:
+        raise InputError(f"the synthetic set needs at least 1 image, got {n}")
+    return list(
+        synthetic_items(canvases, range(n), seed, method, model_dir, canvas_px, progress, diffusion_options)
+    )
+
+
+def encode_png(array: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", array)
     if not ok:
         raise InputError("could not encode a PNG")
@@ -253,8 +283,8 @@ def write_synthetic_set(items: list[SyntheticImage], folder: Path) -> Path:
     writer.writerow(["image", "label", "patient_id", "mm_per_pixel"])
     records = []
     for it in items:
-        atomic_write_bytes(folder / "images" / f"{it.name}.png", _png(it.image))
-        atomic_write_bytes(folder / "masks" / f"{it.name}.png", _png(it.mask.astype(np.uint8) * 255))
+        atomic_write_bytes(folder / "images" / f"{it.name}.png", encode_png(it.image))
+        atomic_write_bytes(folder / "masks" / f"{it.name}.png", encode_png(it.mask.astype(np.uint8) * 255))
         # images drawn into the same canvas count as one patient, so splits keep them together
         writer.writerow(
             [f"{it.name}.png", it.label, f"canvas:{it.canvas}", f"{it.record['mm_per_pixel']:.6g}"]

@@ -1,7 +1,8 @@
 """Training and prediction loops of the downstream models (seeded: same seed, same weights).
 
 Augmentation is a horizontal flip and a small brightness/contrast change only: ultrasound has a
-top (the skin), so no vertical flips or rotations.
+top (the skin), so no vertical flips or rotations. Batches are drawn and augmented on the CPU with a
+seeded generator and then moved to the device, so a seed picks the same batches on a CPU and a GPU.
 """
 
 from __future__ import annotations
@@ -28,6 +29,19 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def resolve_device(requested: str = "auto") -> str:
+    """'cpu', or 'cuda' where asked for (or 'auto') and torch sees a GPU."""
+    if requested not in ("auto", "cpu", "cuda"):
+        raise InputError(f"device {requested!r} is not one of auto, cpu, cuda")
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device cuda: this torch ({torch.__version__}) sees no usable CUDA GPU; use cpu")
+    return "cuda" if requested != "cpu" and torch.cuda.is_available() else "cpu"
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
 
 
 def _seed_all(seed: int) -> torch.Generator:
@@ -58,10 +72,12 @@ def _check(data: ArraySet, size_multiple: int):
         raise InputError(f"image size {data.images.shape[-1]} must be divisible by {size_multiple}")
 
 
-def train_segmentation(data: ArraySet, cfg: TrainConfig, seed: int, progress=None) -> UNet:
+def train_segmentation(
+    data: ArraySet, cfg: TrainConfig, seed: int, progress=None, device: str = "cpu"
+) -> UNet:
     _check(data, 2**cfg.depth)
     gen = _seed_all(seed)
-    model = UNet(cfg.base, cfg.depth)
+    model = UNet(cfg.base, cfg.depth).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = torch.from_numpy(data.images)
     y_all = torch.from_numpy(data.masks.astype(np.float32))
@@ -72,6 +88,7 @@ def train_segmentation(data: ArraySet, cfg: TrainConfig, seed: int, progress=Non
             if len(idx) < 2:  # BatchNorm needs two samples
                 continue
             x, y = _augment(x_all[idx], gen, y_all[idx])
+            x, y = x.to(device), y.to(device)
             logits = model(x)[:, 0]
             prob = torch.sigmoid(logits)
             soft_dice = 1 - (2 * (prob * y).sum((1, 2)) + 1) / (prob.sum((1, 2)) + y.sum((1, 2)) + 1)
@@ -82,24 +99,26 @@ def train_segmentation(data: ArraySet, cfg: TrainConfig, seed: int, progress=Non
     return model.eval()
 
 
-def train_classifier(data: ArraySet, cfg: TrainConfig, seed: int, progress=None) -> SmallCNN:
+def train_classifier(
+    data: ArraySet, cfg: TrainConfig, seed: int, progress=None, device: str = "cpu"
+) -> SmallCNN:
     _check(data, 2**cfg.depth)
     gen = _seed_all(seed)
-    model = SmallCNN(cfg.base, cfg.depth)
+    model = SmallCNN(cfg.base, cfg.depth).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     x_all = torch.from_numpy(data.images)
     y_all = torch.from_numpy(data.labels.astype(np.float32))
     # class-balanced: benign images outnumber malignant ones about 2:1 in BUSI and BrEaST
     n_pos = float(y_all.sum())
     pos_weight = torch.tensor((len(y_all) - n_pos) / max(n_pos, 1.0))
-    bce = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    bce = nn.BCEWithLogitsLoss(pos_weight=pos_weight.to(device))
     model.train()
     for _ in progress(range(cfg.epochs)) if progress else range(cfg.epochs):
         for idx in _batches(len(data), cfg.batch, gen):
             if len(idx) < 2:
                 continue
             x, _ = _augment(x_all[idx], gen)
-            loss = bce(model(x), y_all[idx])
+            loss = bce(model(x.to(device)), y_all[idx].to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -108,8 +127,9 @@ def train_classifier(data: ArraySet, cfg: TrainConfig, seed: int, progress=None)
 
 @torch.no_grad()
 def predict_masks(model: UNet, images: np.ndarray, batch: int = 32) -> np.ndarray:
+    device = _device_of(model)
     out = [
-        torch.sigmoid(model(torch.from_numpy(images[i : i + batch])))[:, 0].numpy() >= 0.5
+        torch.sigmoid(model(torch.from_numpy(images[i : i + batch]).to(device)))[:, 0].cpu().numpy() >= 0.5
         for i in range(0, len(images), batch)
     ]
     return np.concatenate(out) if out else np.zeros((0, *images.shape[2:]), bool)
@@ -117,8 +137,9 @@ def predict_masks(model: UNet, images: np.ndarray, batch: int = 32) -> np.ndarra
 
 @torch.no_grad()
 def predict_malignancy(model: SmallCNN, images: np.ndarray, batch: int = 64) -> np.ndarray:
+    device = _device_of(model)
     out = [
-        torch.sigmoid(model(torch.from_numpy(images[i : i + batch]))).numpy()
+        torch.sigmoid(model(torch.from_numpy(images[i : i + batch]).to(device))).cpu().numpy()
         for i in range(0, len(images), batch)
     ]
     return np.concatenate(out) if out else np.zeros(0, np.float32)

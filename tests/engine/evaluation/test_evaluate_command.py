@@ -18,7 +18,7 @@ def datasets(tmp_path_factory):
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("data")
     train = write_toy_folder(root / "train", n_lesions=16, n_normal=4, seed=0, size=128)
-    other = write_toy_folder(root / "other", n_lesions=8, seed=1, size=96)
+    other = write_toy_folder(root / "other", n_lesions=8, seed=1, size=96, mm_per_pixel=0.25)
     return train, other
 
 
@@ -49,7 +49,11 @@ def _run(datasets, out, *extra):
 
 def test_real_and_synthetic_arms_write_a_complete_report(datasets, tmp_path):
     out = tmp_path / "eval"
-    assert _run(datasets, out, "--synthetic", "4", "--generator", "physics") == 0
+    cache = tmp_path / "cache"
+    assert (
+        _run(datasets, out, "--synthetic", "4", "--generator", "physics", "--synthetic-cache", str(cache))
+        == 0
+    )
     for name in (
         "report.md",
         "config.json",
@@ -74,8 +78,18 @@ def test_real_and_synthetic_arms_write_a_complete_report(datasets, tmp_path):
     assert set(results["comparisons"][tests[1]]) == set(
         metrics.SEGMENTATION_METRICS + metrics.CLASSIFICATION_METRICS
     )
+    # HD95 in mm where the test set is calibrated (0.25 mm at 96 px -> 0.75 mm at 32 px), else px
+    assert results["units"] == {tests[0]: {"hd95": "px"}, tests[1]: {"hd95": "mm"}}
+    hd = results["estimates"]["real"][tests[1]]["hd95"]["value"]
+    assert hd == pytest.approx(np.mean([np.mean(s["hd95"]) for s in raw]))
+    missed = [h for s in raw for h, d in zip(s["hd95"], s["dice"], strict=True) if d == 0.0]
+    assert all(h == pytest.approx(np.hypot(32 * 0.75, 32 * 0.75)) for h in missed)
     report = (out / "report.md").read_text()
     assert "(b) real + synthetic" in report and "| p |" in report
+    assert " mm |" in report and " px |" in report and "load average" in report
+    source = results["datasets"]["synthetic_source"]
+    assert source["made"] == 4 and source["cache"]["reused"] == 0
+    assert (cache / source["cache"]["key"] / "synthetic_00003.json").is_file()
     config = json.loads((out / "config.json").read_text())
     assert config["seeds"] == 3 and config["size"] == 32 and config["train_config"]["epochs"] == 1
     assert config["generator"] == "physics" and config["synthetic"] == 4

@@ -28,6 +28,15 @@ def test_hd95_of_a_shifted_square_and_of_a_missed_lesion():
     assert metrics.hd95(np.zeros_like(a), a) == pytest.approx(np.hypot(40, 40))
 
 
+def test_hd95_in_mm_with_an_anisotropic_pixel_size():
+    a = _square((40, 40), 10, 10, 12)
+    # a 3-pixel shift along columns counts column spacing only; along rows, row spacing only
+    assert metrics.hd95(np.roll(a, 3, axis=1), a, (0.5, 2.0)) == pytest.approx(6.0)
+    assert metrics.hd95(np.roll(a, 3, axis=0), a, (0.5, 2.0)) == pytest.approx(1.5)
+    # a missed lesion: the frame's diagonal in mm
+    assert metrics.hd95(np.zeros_like(a), a, (0.5, 2.0)) == pytest.approx(np.hypot(20, 80))
+
+
 def test_auc_equals_the_pairwise_definition_with_ties():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 60)

@@ -58,3 +58,24 @@ def test_training_refuses_bad_sizes(toy):
         train_segmentation(toy.subset([0]), TINY, seed=0)
     with pytest.raises(InputError):
         train_segmentation(toy, TrainConfig(epochs=1, base=4, depth=6), seed=0)
+
+
+def test_device_choice():
+    from engine.evaluation.training import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(InputError, match="device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no usable CUDA"):
+            resolve_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_the_gpu_learns_like_on_the_cpu(toy):
+    model = train_segmentation(toy, TINY, seed=0, device="cuda")
+    pred = predict_masks(model, toy.images)
+    assert np.mean([metrics.dice(p, t) for p, t in zip(pred, toy.masks, strict=True)]) > 0.5
+    prob = predict_malignancy(train_classifier(toy, TINY, seed=1, device="cuda"), toy.images)
+    assert metrics.roc_auc(toy.labels, prob) > 0.85
