@@ -5,12 +5,20 @@
    mask's bounding box; the classical fallback (morphological Chan-Vese) is the baseline beside it.
    Time per click on this machine (torch threads 2), and the ONNX graph's time through onnxruntime.
 2. Clicks saved on 50 test lesions: point edits a simulated user needs to reach Dice 0.9, from the
-   box segmentation, against placing the points by hand (engine.annotation.click_simulation).
+   box segmentation, against placing the points by hand (engine.annotation.click_simulation): the
+   fewer of the contour fit's vertices and evenly spread clicks; and evenly spread clicks joined by
+   livewire paths.
 3. Propagation on synthetic cine loops made from real BrEaST test frames (engine.annotation.
    cine_sim: probe motion, compression, elastic wobble, speckle decorrelation): mean boundary
    distance in mm after 10 and 30 frames; the baseline is the first frame's contour left in place.
 4. The real multi-frame DICOM files: time per frame (decode and flow) and stability: mean control
    point motion between consecutive frames, and drift after going to the last frame and back.
+5. One tumor through a loop (engine.annotation.cine_synthesis), on the synthetic loops of 3: the
+   mean |difference| between consecutive frames inside the lesion, after pulling every frame back
+   into the base frame's geometry with the loop's true motion; warped mode, per-frame (same seed,
+   propagated mask), independent seeds, and the loop's own tissue there; physics draft and the
+   default diffusion model. On the real DICOM loops: a tumor placed on frame 0 and carried through,
+   time per frame and the same interior change measured through the track's own warps.
 
     nice -n 10 .venv/bin/python -m benchmarks.bench_annotation [--limit N] [--loops N] [--sections ...]
 """
@@ -21,6 +29,8 @@ import argparse
 import time
 
 import numpy as np
+
+LOOP_TEXT = "irregular hypoechoic mass with angular margin and posterior shadowing"
 
 
 def _test_lesions(root, config, limit):
@@ -118,12 +128,16 @@ def onnx_figures(segmenter, tmp):
 
 def clicks_saved(lesions, segmenter, n=50):
     from engine.annotation.click_segment import segment
-    from engine.annotation.click_simulation import edits_to_reach, plain_points
+    from engine.annotation.click_simulation import clicks_to_reach, edits_to_reach, plain_points
     from engine.errors import InputError
 
     half = n // 2
     items = lesions["breast"][:half] + lesions["busi"][: n - half]
-    plain, assisted_box, assisted_click = [], [], []
+    plain, assisted_box, assisted_click, wired = [], [], [], []
+    t0 = time.perf_counter()
+    for _, gray, part in items:
+        wired.append(clicks_to_reach(part, gray))
+    wire_s = (time.perf_counter() - t0) / len(items)
     for _, gray, part in items:
         plain.append(plain_points(part))
         for prompt, actions, out in (("box", 1, assisted_box), ("click", 1, assisted_click)):
@@ -132,12 +146,19 @@ def clicks_saved(lesions, segmenter, n=50):
                 out.append(actions + edits_to_reach(r.contour, part))
             except InputError:
                 out.append(actions + plain_points(part))  # nothing found: the user outlines by hand
-    plain, box, click = (np.array(v, float) for v in (plain, assisted_box, assisted_click))
+    plain, box, click, wire = (np.array(v, float) for v in (plain, assisted_box, assisted_click, wired))
+    # a user who sees a poor result deletes it (one key) and outlines by hand instead
+    box_or_redraw, click_or_redraw = (np.minimum(v, 1 + 1 + plain) for v in (box, click))
     print(
         f"clicks to reach Dice 0.9 on {len(items)} test lesions (mean / median): plain {plain.mean():.1f} / "
-        f"{np.median(plain):.0f} points placed; assisted box {box.mean():.1f} / {np.median(box):.0f} "
-        f"(1 drag + edits, {plain.mean() / box.mean():.1f}x fewer); assisted click {click.mean():.1f} / "
-        f"{np.median(click):.0f} ({plain.mean() / click.mean():.1f}x fewer)"
+        f"{np.median(plain):.0f} points placed (the fewer of the fit's vertices and even clicks)\n"
+        f"  assisted box {box.mean():.1f} / {np.median(box):.0f} (1 drag + point edits; {np.mean(box <= 1):.0%} "
+        f"need no edit), {box_or_redraw.mean():.1f} / {np.median(box_or_redraw):.0f} redrawing a poor one by "
+        f"hand: {plain.mean() / box_or_redraw.mean():.2f}x fewer than plain\n"
+        f"  assisted click {click.mean():.1f} / {np.median(click):.0f}, {click_or_redraw.mean():.1f} / "
+        f"{np.median(click_or_redraw):.0f} redrawing: {plain.mean() / click_or_redraw.mean():.2f}x\n"
+        f"  livewire between even clicks {wire.mean():.1f} / {np.median(wire):.0f} "
+        f"({plain.mean() / wire.mean():.2f}x; simulation {wire_s:.1f} s per lesion)"
     )
 
 
@@ -220,6 +241,99 @@ def dicom_figures(root):
         )
 
 
+def _pulled_interior_change(pixels, shape, motion, seed, mask):
+    import cv2
+
+    from engine.annotation.cine_sim import pull_to_base
+    from engine.annotation.cine_synthesis import interior_change
+
+    pulled = [
+        cv2.remap(p.astype(np.float32), *pull_to_base(k, shape, motion, seed), cv2.INTER_LINEAR)
+        for k, p in enumerate(pixels)
+    ]
+    return float(interior_change(pulled, mask).mean())
+
+
+def cine_synthesis_figures(lesions, loops, diffusion_loops, frames=11, text=LOOP_TEXT):
+    from engine.annotation.cine_sim import Motion, make_loop
+    from engine.annotation.cine_synthesis import diffusion_synth, physics_synth, synthesize_loop
+    from engine.annotation.propagate import Track, propagate
+    from engine.backends import load_pipeline
+    from engine.contour.fit import fit_contour
+    from engine.language.parser import parse_text
+    from engine.settings import get_settings
+
+    description = parse_text(text).description
+    items = [it for it in lesions["breast"] if it[0].mm_per_pixel][:loops]
+    pipe = load_pipeline(get_settings().model_dir, "torch-cpu", threads=1) if diffusion_loops else None
+    modes = ("warped", "per-frame", "independent")
+    rows: dict = {}
+    for k, (_, gray, part) in enumerate(items):
+        video, truth = make_loop(gray, part, frames, Motion(), seed=k)
+        track = Track(frames)
+        track.set_manual(0, fit_contour(truth[0]).contour)
+        propagate(track, video.__getitem__, 0, 1)
+        rows.setdefault(("loop", "tissue"), []).append(
+            (_pulled_interior_change(video, gray.shape, Motion(), k, part), 0.0)
+        )
+        synths = [("physics", physics_synth(description))]
+        if k < diffusion_loops:
+            synths.append(("diffusion", diffusion_synth(pipe, description, text)))
+        for method, synth in synths:
+            for mode in modes if method == "physics" else ("warped", "independent"):
+                loop = synthesize_loop(video.__getitem__, track, 0, synth, seed=7, mode=mode)
+                change = _pulled_interior_change(loop.pixels, gray.shape, Motion(), k, part)
+                rows.setdefault((method, mode), []).append((change, loop.record["seconds_per_frame"]))
+    print(
+        f"one tumor through {len(items)} synthetic loops of {frames} frames from BrEaST test frames "
+        f"({text!r}); mean |difference| between consecutive frames inside the lesion (grey levels, "
+        "pulled back with the true motion), mean / max, and seconds per frame:"
+    )
+    for (method, mode), values in rows.items():
+        v = np.array(values)
+        timing = f"   {v[:, 1].mean():.2f} s per frame" if method != "loop" else ""
+        print(f"  {method:9s} {mode:11s} n={len(v):2d}  {v[:, 0].mean():6.2f} / {v[:, 0].max():6.2f}{timing}")
+
+
+def dicom_synthesis_figures(root, text=LOOP_TEXT + ", 10 mm"):
+    from engine.annotation.cine_job import track_consistency
+    from engine.annotation.cine_synthesis import physics_synth, synthesize_loop
+    from engine.annotation.propagate import Track, propagate
+    from engine.contour.fit import fit_contour
+    from engine.dicom import open_study
+    from engine.errors import InputError
+    from engine.generator.job import _mm_per_pixel, place_mask
+    from engine.language.parser import parse_text
+    from engine.masks.generator import generate_mask
+
+    description = parse_text(text).description
+    print(
+        f"one tumor through the real multi-frame DICOM loops ({text!r} placed on frame 0, physics draft, warped):"
+    )
+    for path in sorted((root / "dicom").glob("*.dcm")):
+        study = open_study(path)
+        if study.n_frames < 3:
+            continue
+        frames = np.stack([study.frame(i).gray for i in range(study.n_frames)])
+        first = study.frame(0)
+        mm, where = _mm_per_pixel(first.calibration)[0], "placed"
+        try:
+            gm, _ = place_mask(description, 0, mm, frames[0], first.calibration)
+        except InputError:  # no room in the lit tissue (cardiac and obstetric loops): the centre
+            h, w = frames[0].shape
+            gm, where = generate_mask(description, 0, mm, (h, w), (w / 2, h / 2)), "centre"
+        track = Track(study.n_frames)
+        track.set_manual(0, fit_contour(gm.mask).contour)
+        propagate(track, frames.__getitem__, 0, 1)
+        loop = synthesize_loop(frames.__getitem__, track, 0, physics_synth(gm.description), seed=7)
+        c = track_consistency(frames, loop.pixels, track, 0)
+        print(
+            f"  {path.name:52s} {study.n_frames:3d} frames, lesion {int(gm.mask.sum()):5d} px ({where}): "
+            f"{loop.record['seconds_per_frame'] * 1000:.0f} ms per frame; interior change {c['synthetic']:.2f} "
+            f"(the loop's own tissue there {c['original']:.2f})"
+        )
+
+
 def main(argv=None) -> None:
     import tempfile
     import warnings
@@ -234,9 +348,14 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--limit", type=int, default=None, help="test images per dataset (default all)")
     p.add_argument("--loops", type=int, default=10)
+    p.add_argument(
+        "--diffusion-loops", type=int, default=3, help="loops also synthesized with the default model"
+    )
     p.add_argument("--model", type=Path, help="segmenter folder (default: the installed one)")
     p.add_argument(
-        "--sections", default="segment,onnx,clicks,propagate,dicom", help="comma-separated sections to run"
+        "--sections",
+        default="segment,onnx,clicks,propagate,dicom,cine-synthesis,dicom-synthesis",
+        help="comma-separated sections to run",
     )
     a = p.parse_args(argv if argv is not None else [])
     torch.set_num_threads(2)  # the machine's cores; the segmenter itself runs one thread per window
@@ -255,6 +374,10 @@ def main(argv=None) -> None:
         propagation_figures(lesions, a.loops)
     if "dicom" in run:
         dicom_figures(root)
+    if "cine-synthesis" in run:
+        cine_synthesis_figures(lesions, a.loops, a.diffusion_loops)
+    if "dicom-synthesis" in run:
+        dicom_synthesis_figures(root)
 
 
 if __name__ == "__main__":

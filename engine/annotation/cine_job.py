@@ -93,7 +93,7 @@ def _synth(job, description):
     ), f"BUS Studio tumor generator ({model_dir.name})"
 
 
-def _consistency(frames, pixels, track, anchor) -> dict:
+def track_consistency(frames, pixels, track, anchor) -> dict:
     """Interior change between consecutive frames, both loops pulled into the anchor's geometry by
     the track's own warps (so it compares the tumor with the tissue it sits in, not with the truth)."""
     from engine.annotation.cine_synthesis import ContourWarp, interior_change
@@ -237,7 +237,7 @@ def run_loop_job(job, mode: str = "warped") -> LoopJobResult:
             "seconds_per_frame": round(propagation_s / max(study.n_frames - 1, 1), 4),
         },
         "synthesis": loop.record,
-        "consistency": _consistency(frames, loop.pixels, track, job.frame),
+        "consistency": track_consistency(frames, loop.pixels, track, job.frame),
         "outputs": out.dicom,
         "seconds": round(time.perf_counter() - started, 3),
     }

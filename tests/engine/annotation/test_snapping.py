@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.annotation.snapping import livewire, snap_contour, snap_point
+from engine.annotation.snapping import livewire, livewire_around, livewire_points, snap_contour, snap_point
 from engine.contour.spline import Contour
 from engine.errors import InputError
 
@@ -50,3 +50,30 @@ def test_livewire_follows_the_boundary_between_two_points():
 def test_livewire_point_outside_is_an_input_error():
     with pytest.raises(InputError, match="outside"):
         livewire(disc(), (5, 5), (500, 5))
+
+
+def test_livewire_points_put_the_control_points_where_the_path_bends():
+    img = disc()
+    between = livewire_points(img, (30, 60), (60, 30))
+    assert len(between) >= 2  # an arc needs some; a straight chord would need none
+    assert np.abs(np.hypot(*(between - 60).T) - 29.5).max() <= 1.6
+    yy, xx = np.mgrid[0:120, 0:120]
+    edge = np.where(yy < 60, 60, 190).astype(np.uint8)  # one straight horizontal edge
+    assert len(livewire_points(edge, (20, 60), (100, 60))) == 0
+
+
+def test_livewire_around_rewires_both_segments_of_a_point_and_keeps_the_rest():
+    yy, xx = np.mgrid[0:120, 0:120]
+    box = (np.abs(xx - 60) < 30) & (np.abs(yy - 60) < 20)
+    img = np.where(box, 60, 190).astype(np.uint8)
+    diamond = Contour(np.array([[60.0, 40.0], [90.0, 60.0], [60.0, 80.0], [30.0, 60.0]]))
+    wired, index = livewire_around(img, diamond, 1)  # the right point: its segments turn two corners
+    into = livewire_points(img, diamond.points[0], diamond.points[1])
+    assert index == 1 + len(into) and len(into) > 0
+    np.testing.assert_array_equal(wired.points[index], diamond.points[1])
+    np.testing.assert_array_equal(wired.points[0], diamond.points[0])
+    np.testing.assert_array_equal(wired.points[-1], diamond.points[3])
+    overlap = lambda c: (c.raster(img.shape) & box).sum() / box.sum()  # noqa: E731
+    assert overlap(wired) > overlap(diamond) + 0.1
+    with pytest.raises(InputError, match="outside"):
+        livewire_around(img, diamond, 4)
