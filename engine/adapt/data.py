@@ -265,6 +265,21 @@ class AdaptData:
             out["attributes"] = {k: v[torch.from_numpy(rows)] for k, v in self.attributes.items()}
         return out
 
+    def lesion_batch(self) -> dict:
+        """Every lesion window once, in order, without flips: a fixed evaluation batch."""
+        if not self.lesions:
+            raise DataError("no lesion window to evaluate on")
+        rows = torch.arange(self.lesions)
+        return {
+            "x": self.x,
+            "conditions": self.conditions,
+            "weight": 0.2 + self.conditions[:, 2:3],
+            "lesion_rows": self.lesions,
+            "tokens": self.tokens[self.caption_index],
+            "token_mask": self.token_mask[self.caption_index],
+            "attributes": {k: v[rows] for k, v in self.attributes.items()},
+        }
+
     def _lesion_union(self, im: LocalImage) -> np.ndarray | None:
         if not im.masks:
             return None

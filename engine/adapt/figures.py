@@ -33,6 +33,9 @@ from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
 
 BREAST = "breast"
+BEFORE = "BUSI-only (before)"
+REFERENCE = "BrEaST training split (reference)"
+JOINT = "BUSI + BrEaST training split (joint)"
 GAP_TARGET = 0.5  # adaptation on 30 images closes at least half the realism gap
 ADHERENCE_DROP = 0.05  # mask and attribute adherence fall by no more than 5 %
 
@@ -44,6 +47,7 @@ class AdaptFigureSettings:
     data_root: Path
     out: Path
     split: Path  # the fixed split both models were trained on (dataset/case/mask ids)
+    joint: Path | None = None  # optional extra row: a model trained on BUSI + BrEaST's training split
     sizes: tuple[int, ...] = (10, 30, 100)
     steps: int = 300
     batch: int = 8
@@ -232,12 +236,45 @@ def measure_model(
     return out
 
 
+def heldout_loss(pipe, lesions, seed: int) -> float:
+    """The denoising objective on the held-out lesion windows: v-loss (weighted like training) at
+    fixed timesteps (spread over the schedule) and seeded noise, conditioned on each description.
+    It shows what an adapter learned about the target domain, apart from how samples look."""
+    import torch
+
+    from engine.adapt.data import AdaptData, LocalImage
+    from engine.adapt.train import adapt_loss
+    from engine.generator.schedulers import make_training_scheduler
+
+    model = pipe.model
+    images = [
+        LocalImage(x.sample_id, [x.sample_id], x.image, [x.mask], [x.description], [x.description_source])
+        for x in lesions
+    ]
+    data = AdaptData(images, model.denoiser.config.size, pipe.text_encoder, model.conditioner.text_tokens)
+    batch = data.lesion_batch()
+    scheduler = make_training_scheduler()
+    n = data.lesions
+    last = scheduler.config.num_train_timesteps - 50
+    gen = torch.Generator().manual_seed(seed)
+    timesteps = torch.linspace(50, last, n).long()
+    noise = torch.randn(batch["x"].shape, generator=gen)
+    with torch.no_grad():
+        return float(adapt_loss(model, scheduler, batch, gen, 0.0, timesteps, noise))
+
+
 def _model_list(s: AdaptFigureSettings, adapters: dict) -> list[tuple[str, Path, list]]:
-    models = [("BUSI-only (before)", s.base, [])]
-    models += [(f"adapted, {n} BrEaST images", s.base, [(Path(adapters[n]["folder"]), 1.0)]) for n in s.sizes]
+    models = [(BEFORE, s.base, [])]
+    models += [(_adapted(n), s.base, [(Path(adapters[n]["folder"]), 1.0)]) for n in s.sizes]
     if s.reference is not None:
-        models.append(("BrEaST training split (reference)", s.reference, []))
+        models.append((REFERENCE, s.reference, []))
+    if s.joint is not None:
+        models.append((JOINT, s.joint, []))
     return models
+
+
+def _adapted(n) -> str:
+    return f"adapted, {n} BrEaST images"
 
 
 def _slug(name: str) -> str:
@@ -287,25 +324,31 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             "lesions": [x.sample_id for x in lesions],
             "sampling": [s.sample_steps, s.guidance, s.strength, s.seed],
         }
-        if path.is_file() and json.loads(path.read_text()).get("key") == key:
-            rows[name] = json.loads(path.read_text())["result"]
-            log(f"{name}: kept from {path}")
-            continue
-        log(f"{name}: synthesizing {len(lesions)} held-out lesions ...")
         pipe = BusTumorPipeline.from_pretrained(model_dir, adapters=with_adapters)
-        result = measure_model(
-            pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log, baseline=not rows
-        )
+        if path.is_file() and json.loads(path.read_text()).get("key") == key:
+            result = json.loads(path.read_text())["result"]
+            log(f"{name}: kept from {path}")
+        else:
+            log(f"{name}: synthesizing {len(lesions)} held-out lesions ...")
+            result = measure_model(
+                pipe, lesions, segmenter, describe, describe_info, figure_settings, s, log, baseline=not rows
+            )
+        if result["diffusion"].get("heldout_loss") is None:
+            result["diffusion"]["heldout_loss"] = heldout_loss(pipe, lesions, s.seed)
         atomic_write_bytes(
             path, (json.dumps(_finite({"key": key, "result": result}), indent=1) + "\n").encode()
         )
         rows[name] = result
         d = result["diffusion"]
-        log(f"  realism AUC {d['realism_auc']:.3f}  FID {d['fid']:.2f}  KID {d['kid']:.4f}")
+        log(
+            f"  realism AUC {d['realism_auc']:.3f}  FID {d['fid']:.2f}  KID {d['kid']:.4f}  "
+            f"held-out loss {d['heldout_loss']:.4f}"
+        )
     return {
         "settings": {
             "base": str(s.base),
             "reference": str(s.reference) if s.reference else None,
+            "joint": str(s.joint) if s.joint else None,
             "split": str(s.split),
             "sizes": list(s.sizes),
             "adapter": {"steps": s.steps, "batch": s.batch, "rank": s.rank, "lr": s.lr},
@@ -328,15 +371,18 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
 
 
 def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
-    """Gap closed by each adapter (realism AUC and FID) and its change in mask/attribute adherence."""
-    before = rows["BUSI-only (before)"]["diffusion"]
-    ref_name = "BrEaST training split (reference)"
-    reference = rows[ref_name]["diffusion"] if ref_name in rows else None
+    """Gap to the reference closed by each adapter (realism AUC, FID, KID, held-out loss; lower is
+    better for each) and its change in mask/attribute adherence. A gap is only defined where the
+    reference is better than the model before adaptation."""
+    before = rows[BEFORE]["diffusion"]
+    reference = rows[REFERENCE]["diffusion"] if REFERENCE in rows else None
     out = {}
     for n in s.sizes:
-        after = rows[f"adapted, {n} BrEaST images"]["diffusion"]
+        after = rows[_adapted(n)]["diffusion"]
         row = {}
-        for metric in ("realism_auc", "fid", "kid"):
+        for metric in ("realism_auc", "fid", "kid", "heldout_loss"):
+            if metric not in before or metric not in after:
+                continue
             gap = (before[metric] - reference[metric]) if reference else float("nan")
             row[f"{metric}_gap_closed"] = (
                 (before[metric] - after[metric]) / gap if gap and gap > 0 else float("nan")
@@ -400,29 +446,31 @@ def markdown(results: dict, command: str) -> str:
         f"start and {results['load_average']['end'][0]:.1f} at the end; wall time "
         f"{results['wall_seconds'] / 60:.1f} min.",
         "",
-        "| model | realism AUC | FID (seg.) | KID (seg.) | mask adherence | attribute agreement |",
-        "|---|---|---|---|---|---|",
+        "| model | realism AUC | FID (seg.) | KID (seg.) | held-out loss | mask adherence | attribute agreement |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in results["models"].items():
         d = r["diffusion"]
         lines.append(
             f"| {name} | {_f(d['realism_auc'])} | {_f(d['fid'], 2)} | {_f(d['kid'], 4)} | "
-            f"{_f(d['mask_adherence'])} | {_f(d['attribute_agreement'])} |"
+            f"{_f(d.get('heldout_loss'), 4)} | {_f(d['mask_adherence'])} | {_f(d['attribute_agreement'])} |"
         )
     first = next(iter(results["models"].values()))
     p = first["physics"]  # the physics draft is measured with the first model only (it has no model)
     lines += [
         f"| physics draft (baseline, no model) | {_f(p['realism_auc'])} | {_f(p['fid'], 2)} | "
-        f"{_f(p['kid'], 4)} | {_f(p['mask_adherence'])} | {_f(p['attribute_agreement'])} |",
+        f"{_f(p['kid'], 4)} | n/a | {_f(p['mask_adherence'])} | {_f(p['attribute_agreement'])} |",
         "",
         f"Real vs real (split halves): FID {_f(first['diffusion']['fid_real_vs_real'], 2)}, KID "
         f"{_f(first['diffusion']['kid_real_vs_real'], 4)}. Mask adherence: segmenter Dice on the synthetic "
         "frame / on the real frame; attribute agreement: engine.language.measure agrees with the requested "
-        "echo pattern and posterior features.",
+        "echo pattern and posterior features; held-out loss: the training objective (v-loss, weighted on "
+        "the generation region) on the held-out windows at fixed timesteps and noise.",
         "",
         "| adapter | trainable parameters | CPU wall time | size on disk | load (fuse) time | "
-        "realism gap closed | FID gap closed | mask adherence change | attribute adherence change |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "realism gap closed | FID gap closed | loss gap closed | mask adherence change | "
+        "attribute adherence change |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, a in results["adapters"].items():
         row = results["summary"][n]
@@ -430,6 +478,7 @@ def markdown(results: dict, command: str) -> str:
             f"| {n} images | {a['trainable_parameters']:,} | {a['wall_seconds'] / 60:.1f} min ({a['device']}) | "
             f"{a['size_bytes'] / 1e6:.2f} MB | {a['load_seconds'] * 1000:.0f} ms | "
             f"{_f(row['realism_auc_gap_closed'], 2)} | {_f(row['fid_gap_closed'], 2)} | "
+            f"{_f(row.get('heldout_loss_gap_closed'), 2)} | "
             f"{_f(100 * row['mask_adherence_change'], 1)} % | {_f(100 * row['attribute_adherence_change'], 1)} % |"
         )
     lines += ["", "Targets:"]
@@ -446,21 +495,27 @@ def plot(results: dict, path: Path) -> Path:
 
     models = results["models"]
     sizes = [int(n) for n in results["adapters"]]
-    adapted = [models[f"adapted, {n} BrEaST images"]["diffusion"] for n in sizes]
-    before = models["BUSI-only (before)"]["diffusion"]
-    reference = models.get("BrEaST training split (reference)", {}).get("diffusion")
+    adapted = [models[_adapted(n)]["diffusion"] for n in sizes]
+    before = models[BEFORE]["diffusion"]
+    reference = models.get(REFERENCE, {}).get("diffusion")
+    joint = models.get(JOINT, {}).get("diffusion")
     panels = (
         ("realism_auc", "realism AUC (0.5 = indistinguishable)"),
         ("fid", "FID on segmenter features"),
+        ("heldout_loss", "held-out denoising loss"),
         ("mask_adherence", "mask adherence (Dice synthetic / real)"),
         ("attribute_agreement", "attribute agreement"),
     )
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), dpi=100)
     for ax, (key, title) in zip(axes, panels, strict=True):
+        if key not in before:
+            continue
         ax.plot(sizes, [a[key] for a in adapted], "o-", label="adapted (LoRA)")
         ax.axhline(before[key], color="tab:red", ls="--", label="BUSI-only (before)")
         if reference:
             ax.axhline(reference[key], color="tab:green", ls=":", label="BrEaST-trained (reference)")
+        if joint:
+            ax.axhline(joint[key], color="tab:purple", ls="-.", label="BUSI + BrEaST (joint)")
         ax.set_xscale("log")
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.set_xlabel("BrEaST images adapted on")

@@ -57,12 +57,17 @@ class AdaptConfig:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
 
 
-def adapt_loss(model, scheduler, batch: dict, gen: torch.Generator, p_null: float) -> torch.Tensor:
-    """v-prediction loss (the base training's objective), weighted per pixel by the batch's weight."""
+def adapt_loss(
+    model, scheduler, batch: dict, gen: torch.Generator, p_null: float, timesteps=None, noise=None
+) -> torch.Tensor:
+    """v-prediction loss (the base training's objective), weighted per pixel by the batch's weight;
+    random timesteps and noise from `gen` unless given (a fixed evaluation passes its own)."""
     x0, conditions, weight = batch["x"], batch["conditions"], batch["weight"]
     b = x0.shape[0]
-    timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=gen)
-    noise = torch.randn(x0.shape, generator=gen)
+    if timesteps is None:
+        timesteps = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=gen)
+    if noise is None:
+        noise = torch.randn(x0.shape, generator=gen)
     noisy = scheduler.add_noise(x0, noise, timesteps)
     target = scheduler.get_velocity(x0, noise, timesteps)
     conditioner = model.conditioner

@@ -20,6 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--reference", type=Path, default=None, help="the model trained on BrEaST's training split"
     )
     p.add_argument(
+        "--joint",
+        type=Path,
+        default=None,
+        help="optional extra row: a model trained on BUSI + BrEaST's training split",
+    )
+    p.add_argument(
         "--out", type=Path, required=True, help="folder for adapters, table.md, figures.json, plots"
     )
     p.add_argument(
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     settings = AdaptFigureSettings(
         base=args.base,
         reference=args.reference,
+        joint=args.joint,
         data_root=args.data or get_settings().data_root,
         out=args.out,
         split=args.split or RESOURCES / "models" / "default" / "split.json",

@@ -46,7 +46,7 @@ def test_heldout_split_holds_breast_validation_and_test_lesions_only(tmp_path):
 def _row(auc, fid, mask, attribute):
     d = {"realism_auc": auc, "fid": fid, "kid": fid / 100, "mask_adherence": mask, "mask_dice": mask * 0.8}
     d.update(attribute_adherence=attribute, attribute_agreement=attribute / 2, fid_real_vs_real=1.0)
-    d.update(kid_real_vs_real=0.01)
+    d.update(kid_real_vs_real=0.01, heldout_loss=fid / 200)
     return {"diffusion": d, "physics": dict(d)}
 
 
@@ -62,6 +62,7 @@ def test_gap_closed_and_adherence_change(tmp_path):
     summary = summarize(rows, s)
     assert summary["30"]["realism_auc_gap_closed"] == pytest.approx(2 / 3)
     assert summary["30"]["fid_gap_closed"] == pytest.approx(0.8)
+    assert summary["30"]["heldout_loss_gap_closed"] == pytest.approx(0.8)
     assert summary["30"]["mask_adherence_change"] == pytest.approx(-0.075)
     assert summary["10"]["attribute_adherence_change"] == pytest.approx(0.0)
     targets = summary["targets"]
@@ -87,6 +88,6 @@ def test_gap_closed_and_adherence_change(tmp_path):
         "summary": summary,
     }  # fmt: skip
     text = markdown(results, "bus-engine adapt-figures ...")
-    assert "| adapted, 30 BrEaST images | 0.700 | 12.00 |" in text
+    assert "| adapted, 30 BrEaST images | 0.700 | 12.00 | 0.1200 | 0.0600 |" in text
     assert "| 30 images | 271,872 | 2.0 min" in text and "0.67 |" in text and "-7.5 %" in text
     assert plot(results, tmp_path / "p.png").stat().st_size > 1000

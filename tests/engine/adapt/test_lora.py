@@ -65,3 +65,23 @@ def test_adapted_pipeline_generates_differently_and_records_its_adapters(site):
     assert adapted.record["model"]["adapters"] == [record]
     # Fused weights: the module structure (and so export and speed) is the base model's.
     assert sorted(pipe.model.state_dict()) == sorted(_load(base).model.state_dict())
+
+
+def test_heldout_loss_is_fixed_and_moves_with_the_adapter(site):
+    from types import SimpleNamespace
+
+    from engine.adapt.figures import heldout_loss
+    from engine.language import LesionDescription
+
+    base, _, adapter = site
+    desc = LesionDescription(shape="oval", echo_pattern="hypoechoic")
+    lesions = [
+        SimpleNamespace(
+            sample_id=f"x/{i}", image=tissue(seed=20 + i), mask=ellipse(cy=60 + 4 * i), description=desc,
+            description_source="radiologists",
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    plain = heldout_loss(_load(base), lesions, seed=0)
+    assert plain == heldout_loss(_load(base), lesions, seed=0) and plain > 0
+    assert heldout_loss(_load(base, [(adapter, 1.0)]), lesions, seed=0) != plain
