@@ -3,7 +3,8 @@
 Class-balanced: every class weighs the same in the loss, since balanced accuracy is what we are
 judged on and the radiologists' labels are skewed (e.g. 15 round against 140 irregular). Features
 are standardised with the training set's mean and spread, stored with the weights, so a fitted
-model is a plain dict that round-trips through JSON.
+model is a plain dict that round-trips through JSON. `EnsembleModel` pools logistic models fitted on
+several views (feature subsets) of one task, for a task whose single models swing with the split.
 """
 
 from __future__ import annotations
@@ -51,6 +52,48 @@ class LogisticModel:
             np.asarray(d["weights"], float),
             float(d["l2"]),
         )
+
+
+@dataclass
+class EnsembleModel:
+    """Logistic models of one task on several views (feature subsets). Its probabilities are the
+    members' normalised geometric mean (softmax of the mean log-probability): a view that is sure
+    and wrong is damped by the others. Rows given to it have the columns `features` (which hold
+    every member's features); each member reads its own."""
+
+    features: list[str]
+    members: list[LogisticModel]
+
+    def __post_init__(self) -> None:
+        if not self.members or any(m.classes != self.members[0].classes for m in self.members):
+            raise ValueError("an ensemble needs at least one member, all with the same classes")
+        missing = {n for m in self.members for n in m.features} - set(self.features)
+        if missing:
+            raise ValueError(f"ensemble features lack {sorted(missing)}")
+
+    @property
+    def classes(self) -> list[str]:
+        return self.members[0].classes
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(x)
+        column = {n: i for i, n in enumerate(self.features)}
+        logp = [np.log(m.predict_proba(x[:, [column[n] for n in m.features]]) + 1e-300) for m in self.members]
+        return softmax(np.mean(logp, axis=0), axis=1)
+
+    def predict(self, x: np.ndarray) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(x).argmax(axis=1)]
+
+    def to_dict(self) -> dict:
+        return {"features": self.features, "members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EnsembleModel:
+        return cls(list(d["features"]), [LogisticModel.from_dict(m) for m in d["members"]])
+
+
+def model_from_dict(d: dict) -> LogisticModel | EnsembleModel:
+    return EnsembleModel.from_dict(d) if "members" in d else LogisticModel.from_dict(d)
 
 
 def fit_logistic(x: np.ndarray, labels: list[str], features: list[str], l2: float = 1.0) -> LogisticModel:

@@ -6,7 +6,8 @@ gain and dynamic range of the scanner matter little:
   fractions, coarse heterogeneity);
 - margin: contrast and gradient across the outline, and how evenly that contrast runs around it;
 - posterior features: the columns below the lesion against the same depths beside it, as a curve
-  over depth and split across the width (a combined pattern is part shadow, part enhancement).
+  over depth and split across the width (a combined pattern is part shadow, part enhancement);
+  and (`below_*`) the same band against the whole image's depth-gain curve, as a lateral profile.
 Distances scale with the lesion's equivalent radius R, so the features do not depend on pixel size.
 """
 
@@ -227,6 +228,103 @@ def _posterior(img: np.ndarray, region: np.ndarray) -> dict[str, float]:
     return {f"posterior_{k}": float(v) for k, v in out.items()}
 
 
+BELOW_BANDS = {"near": (0.1, 0.6), "full": (0.1, 1.0), "deep": (0.5, 1.5)}  # in depth units D below
+
+
+def _scan_area(img: np.ndarray) -> np.ndarray:
+    """Pixels of the scan itself: not the black border around a sector or a letterbox."""
+    area = cv2.medianBlur(np.clip(img, 0, 255).astype(np.uint8), 5) > 6
+    return cv2.morphologyEx(area.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8)).astype(bool)
+
+
+def _depth_curve(smooth: np.ndarray, reference: np.ndarray, fallback: float) -> np.ndarray:
+    """Median gray level per row over the `reference` pixels (the time-gain curve as the scanner set it
+    and the tissue shaped it), rows without enough pixels interpolated, smoothed over 5 % of the height;
+    flat at `fallback` when fewer than two rows have enough (a lesion as wide as the image)."""
+    h_img = smooth.shape[0]
+    values = np.where(reference, smooth, np.nan)
+    enough = reference.sum(axis=1) >= 8
+    curve = np.full(h_img, np.nan)
+    if enough.any():
+        curve[enough] = np.nanmedian(values[enough], axis=1)
+    if enough.sum() < 2:
+        return np.full(h_img, fallback, np.float32)
+    rows = np.nonzero(enough)[0]
+    curve = np.interp(np.arange(h_img), rows, curve[rows]).astype(np.float32)
+    k = max(3, int(0.05 * h_img)) | 1
+    return cv2.blur(curve.reshape(-1, 1), (1, k)).ravel()
+
+
+def _below(img: np.ndarray, region: np.ndarray) -> dict[str, float]:
+    """The band below the lesion against the image's own depth-gain curve (row medians of the scan
+    area away from the lesion's columns), as a lateral profile from half a width left of the lesion
+    to half a width right of it. Each column's median over a depth band below the lesion's own lower
+    outline (beside the lesion: below its median bottom) is a log ratio to the curve; under the
+    lesion's inner columns against the columns beside it: median, lowest and highest (smoothed over
+    a sixth of the profile), and the fractions darker or brighter by more than 0.25. Three bands
+    (near, full, deep: `BELOW_BANDS`) in units D = max(height, 0.6 width), since flat lesions cast
+    their pattern deeper than their height. Outside the scan area (sector borders) and below the
+    image nothing is read; a band with too few columns reads 0 (no difference)."""
+    h_img, w_img = img.shape
+    ys, xs = np.nonzero(region)
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    w, h = x1 - x0, y1 - y0
+    bottom = np.full(w_img, -1)
+    np.maximum.at(bottom, xs, ys)
+    scan = _scan_area(img) & ~cv2.dilate(region.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    lesion_cols = np.zeros(w_img, bool)
+    lesion_cols[max(0, x0 - w // 4) : min(w_img, x1 + w // 4)] = True
+    smooth = cv2.GaussianBlur(img, (0, 0), 2.0)
+    curve = _depth_curve(smooth, scan & ~lesion_cols[None, :], float(np.median(img)))
+    norm = np.log((smooth + 4.0) / (curve[:, None] + 4.0))
+    depth = max(h, int(0.6 * w))
+    side_row = int(np.median(bottom[x0:x1])) + 1
+    cols = np.arange(max(0, x0 - w // 2), min(w_img, x1 + w // 2))
+    inner = (cols >= x0 + w // 10) & (cols < x1 - w // 10)
+    outer = (cols < x0) | (cols >= x1)
+    out = {}
+    for name, (d0, d1) in BELOW_BANDS.items():
+        profile = np.full(len(cols), np.nan)
+        for i, c in enumerate(cols):
+            base = bottom[c] + 1 if x0 <= c < x1 else side_row
+            r0 = min(h_img, int(base + d0 * depth))
+            r1 = min(h_img, max(r0 + 1, int(base + d1 * depth)))
+            seen = scan[r0:r1, c]
+            if r1 - r0 >= 3 and seen.sum() >= 3:
+                profile[i] = np.median(norm[r0:r1, c][seen])
+        under, beside = profile[inner], profile[outer]
+        under, beside = under[np.isfinite(under)], beside[np.isfinite(beside)]
+        if under.size < 3:
+            out.update(
+                {f"{name}_{k}": 0.0 for k in ("level", "vs_side", "low", "high", "dark", "bright", "both")}
+            )
+            continue
+        side = float(np.median(beside)) if beside.size >= 3 else 0.0
+        smooth_profile = cv2.blur(
+            under.reshape(1, -1).astype(np.float32), (max(1, under.size // 6), 1)
+        ).ravel()
+        dark, bright = (
+            float((smooth_profile < side - 0.25).mean()),
+            float((smooth_profile > side + 0.25).mean()),
+        )
+        out.update(
+            {
+                f"{name}_level": float(np.median(under)),
+                f"{name}_vs_side": float(np.median(under)) - side,
+                f"{name}_low": float(smooth_profile.min()) - side,
+                f"{name}_high": float(smooth_profile.max()) - side,
+                f"{name}_dark": dark,
+                f"{name}_bright": bright,
+                f"{name}_both": min(dark, bright),
+            }
+        )
+    above = norm[max(0, y0 - h // 2) : y0, x0:x1]
+    out["lesion"] = float(np.median(norm[region]))
+    out["above"] = float(np.median(above)) if above.size else 0.0
+    out["room"] = float(min(1.0, (h_img - y1) / depth))
+    return {f"below_{k}": float(v) for k, v in out.items()}
+
+
 _LOG_SHAPE = ("aspect_ratio", "width_height", "curvature_energy", "fourier_low", "fourier_high")
 
 
@@ -248,4 +346,5 @@ def lesion_features(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     out.update(_intensity(img, region, radius))
     out.update(_margin(img, region, radius, centre))
     out.update(_posterior(img, region))
+    out.update(_below(img, region))
     return out

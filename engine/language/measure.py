@@ -1,7 +1,8 @@
 """Measure a lesion's BI-RADS attributes from an image and its mask.
 
 `measure(image, mask, mm_per_pixel)` -> (LesionDescription, confidences). The learned part is a set
-of small logistic models on engine.language.features, fitted on BrEaST-Lesions_USG by
+of small logistic models on engine.language.features (posterior features: an ensemble of them on
+several views, `TASK_VIEWS`), fitted on BrEaST-Lesions_USG by
 `bus-engine validate-describe --write-model` and shipped as resources/language/describe_model.json.
 Orientation is a rule (BrEaST has no orientation labels to learn from): wider than tall is parallel.
 Sizes come from the contour's BI-RADS diameters when the pixel size is known.
@@ -18,13 +19,14 @@ import numpy as np
 
 from engine.errors import InputError, ModelError
 from engine.fileio import atomic_write_bytes
-from engine.language.classifier import LogisticModel
+from engine.language.classifier import EnsembleModel, LogisticModel, model_from_dict
 from engine.language.description import LesionDescription, Margin
 from engine.language.lexicon import EchoPattern, MarginSubtype, Orientation, PosteriorFeatures, Shape
 from engine.settings import RESOURCES
 
 DEFAULT_MODEL = RESOURCES / "language" / "describe_model.json"
-MODEL_FORMAT = "bus-studio describe model 1"
+MODEL_FORMAT = "bus-studio describe model 2"  # 2: a task may hold an ensemble ("members")
+READABLE_FORMATS = ("bus-studio describe model 1", MODEL_FORMAT)
 
 # Which features each learned descriptor reads (prefixes of engine.language.features names).
 TASK_FEATURES: dict[str, tuple[str, ...]] = {
@@ -36,7 +38,20 @@ TASK_FEATURES: dict[str, tuple[str, ...]] = {
     "margin_indistinct": ("shape_", "margin_", "echo_"),
     "echo_hypo_or_anechoic": ("echo_",),
     "echo_pattern": ("echo_", "margin_"),
-    "posterior": ("posterior_", "echo_"),
+    "posterior": ("posterior_", "below_", "echo_", "shape_", "margin_"),
+}
+# Tasks learned as an ensemble of logistic models, one per view. Posterior features: beside the
+# side-referenced posterior features, the band below against the image's depth-gain curve, the
+# lesion's echo, and its outline (radiologists' labels go with the kind of lesion: cysts enhance,
+# spiculated carcinomas shadow). Single models on these views swing with the split (7 'combined'
+# lesions); their pooled probabilities swing less.
+TASK_VIEWS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "posterior": (
+        ("posterior_", "echo_"),
+        ("posterior_", "below_"),
+        ("posterior_", "below_", "echo_"),
+        ("posterior_", "echo_", "shape_", "margin_"),
+    ),
 }
 HYPO_OR_ANECHOIC = "hypo/anechoic"
 CIRCUMSCRIBED, NOT_CIRCUMSCRIBED = "circumscribed", "not circumscribed"
@@ -75,9 +90,16 @@ def task_columns(task: str, feature_names: list[str]) -> list[str]:
     return [n for n in feature_names if n.startswith(TASK_FEATURES[task])]
 
 
+def task_views(task: str, feature_names: list[str]) -> list[list[str]] | None:
+    """The feature columns of each view of an ensemble task; None for a single-model task."""
+    if task not in TASK_VIEWS:
+        return None
+    return [[n for n in feature_names if n.startswith(prefixes)] for prefixes in TASK_VIEWS[task]]
+
+
 @dataclass
 class DescribeModel:
-    models: dict[str, LogisticModel]
+    models: dict[str, LogisticModel | EnsembleModel]
     provenance: dict
 
     def to_dict(self) -> dict:
@@ -89,12 +111,12 @@ class DescribeModel:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "describe model") -> DescribeModel:
-        if d.get("format") != MODEL_FORMAT:
+        if d.get("format") not in READABLE_FORMATS:
             raise ModelError(f"{where}: not a '{MODEL_FORMAT}' file (format {d.get('format')!r})")
         missing = sorted(set(TASK_FEATURES) - set(d.get("models", {})))
         if missing:
             raise ModelError(f"{where}: lacks the models {', '.join(missing)}")
-        return cls({k: LogisticModel.from_dict(v) for k, v in d["models"].items()}, d.get("provenance", {}))
+        return cls({k: model_from_dict(v) for k, v in d["models"].items()}, d.get("provenance", {}))
 
     def save(self, path: Path) -> None:
         atomic_write_bytes(path, json.dumps(self.to_dict(), indent=1).encode("utf-8"))
@@ -117,7 +139,7 @@ def load_describe_model(path: str | Path | None = None) -> DescribeModel:
     return _load(str(path or DEFAULT_MODEL))
 
 
-def _proba(model: LogisticModel, features: dict[str, float]) -> dict[str, float]:
+def _proba(model: LogisticModel | EnsembleModel, features: dict[str, float]) -> dict[str, float]:
     x = np.array([features[n] for n in model.features])
     return dict(zip(model.classes, model.predict_proba(x)[0].tolist(), strict=True))
 

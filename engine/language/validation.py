@@ -2,7 +2,8 @@
 
 Patient-grouped K-fold cross-validation: every patient's images are in exactly one test fold, never
 in the fold's fit. The L2 strength is chosen inside each fit by an inner grouped CV on the fit part
-only, so the test fold plays no part in any choice. Balanced accuracy's chance level is 1/k for k
+only, so the test fold plays no part in any choice; an ensemble task (`TASK_VIEWS`) fits one model
+per view that way and pools them. Balanced accuracy's chance level is 1/k for k
 classes (any constant or label-blind guess). Rare classes (7 'combined' posterior patterns) make one
 split's figure noisy, so the K-fold split can be repeated with several seeds: the figure is then the
 mean over the repeats, reported with its range, and the confusion matrices are summed over them.
@@ -18,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.fileio import atomic_write_bytes
-from engine.language.classifier import balanced_accuracy, confusion_matrix, fit_logistic
+from engine.language.classifier import EnsembleModel, balanced_accuracy, confusion_matrix, fit_logistic
 from engine.language.measure import (
     TASK_FEATURES,
     DescribeModel,
     task_columns,
     task_label,
+    task_views,
 )
 
 L2_CANDIDATES = (1.0, 3.0, 10.0, 30.0, 100.0)
@@ -47,7 +49,7 @@ class TaskResult:
     chance: float
     target: float | None
     confusion: np.ndarray  # rows: radiologists, columns: measured; summed over the repeats
-    l2_chosen: list[float]  # per fold, repeats one after the other
+    l2_chosen: list  # per fold, repeats one after the other (a tuple per fold for an ensemble)
     per_repeat: list[float]  # balanced accuracy of each repeat (split seed)
 
 
@@ -95,6 +97,20 @@ def _fit_with_inner_cv(x, y, groups, columns, seed: int):
     return fit_logistic(x, list(y), columns, best_l2), best_l2
 
 
+def _fit_task(x, y, groups, columns, views, seed: int):
+    """One model (views None) or an ensemble of one model per view (lists of column names), each with
+    its L2 strength picked by inner CV on (x, y) only. Returns (model, L2 or tuple of L2s)."""
+    if views is None:
+        return _fit_with_inner_cv(x, y, groups, columns, seed)
+    members, l2s = [], []
+    for view in views:
+        idx = [columns.index(n) for n in view]
+        model, l2 = _fit_with_inner_cv(x[:, idx], y, groups, view, seed)
+        members.append(model)
+        l2s.append(l2)
+    return EnsembleModel(list(columns), members), tuple(l2s)
+
+
 def cross_validate(
     samples: list[Sample], folds: int = 5, seed: int = 0, repeats: int = 1
 ) -> list[TaskResult]:
@@ -103,6 +119,7 @@ def cross_validate(
     results = []
     for task in TASK_FEATURES:
         columns, x, y, groups = _task_data(task, samples, names)
+        views = task_views(task, columns)
         classes = sorted(set(y))
         scores, chosen, confusion = [], [], np.zeros((len(classes), len(classes)), int)
         for split_seed in range(seed, seed + repeats):
@@ -110,11 +127,12 @@ def cross_validate(
             pred = np.empty(len(y), dtype=object)
             for k in range(folds):
                 fit, test = fold != k, fold == k
-                model, l2 = _fit_with_inner_cv(
+                model, l2 = _fit_task(
                     x[fit],
                     y[fit],
                     [g for g, f in zip(groups, fit, strict=True) if f],
                     columns,
+                    views,
                     split_seed,
                 )
                 chosen.append(l2)
@@ -153,7 +171,8 @@ def fit_final(samples: list[Sample], seed: int = 0, provenance: dict | None = No
     chosen = {}
     for task in TASK_FEATURES:
         columns, x, y, groups = _task_data(task, samples, names)
-        models[task], chosen[task] = _fit_with_inner_cv(x, y, groups, columns, seed)
+        views = task_views(task, columns)
+        models[task], chosen[task] = _fit_task(x, y, groups, columns, views, seed)
     return DescribeModel(models, {**(provenance or {}), "l2": chosen, "n_lesions": len(samples)})
 
 

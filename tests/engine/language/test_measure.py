@@ -7,9 +7,22 @@ import pytest
 from engine.cli.main import main as cli_main
 from engine.errors import InputError, ModelError
 from engine.language import LesionDescription, Margin
-from engine.language.classifier import balanced_accuracy, confusion_matrix, fit_logistic
+from engine.language.classifier import (
+    EnsembleModel,
+    balanced_accuracy,
+    confusion_matrix,
+    fit_logistic,
+    model_from_dict,
+)
 from engine.language.features import lesion_features
-from engine.language.measure import TASK_FEATURES, DescribeModel, load_describe_model, measure
+from engine.language.measure import (
+    MODEL_FORMAT,
+    TASK_FEATURES,
+    TASK_VIEWS,
+    DescribeModel,
+    load_describe_model,
+    measure,
+)
 from engine.language.validation import Sample, cross_validate, grouped_folds, write_report
 
 
@@ -73,6 +86,60 @@ def test_posterior_features_respect_the_image_boundary():
     assert at_left["posterior_near"] < -0.5 and np.isfinite(list(at_left.values())).all()
 
 
+def _gain_phantom(below_factor: float, border: int = 0, centre=(150, 100)):
+    """Speckle whose mean rises with depth (a time-gain curve), an elliptic lesion, the columns below it
+    scaled by `below_factor`, and `border` black columns on each side (a sector's surround)."""
+    rng = np.random.default_rng(5)
+    mean = 50 + 0.5 * np.arange(300)[:, None]
+    img = rng.rayleigh(1 / 1.25, (300, 300)) * mean
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.ellipse(mask, centre, (40, 25), 0, 0, 360, 1, -1)
+    mask = mask.astype(bool)
+    ys, xs = np.nonzero(mask)
+    img[ys.max() + 1 :, xs.min() + 4 : xs.max() - 4] *= below_factor
+    img[mask] = rng.rayleigh(20 / 1.25, mask.sum())
+    if border:
+        img[:, :border] = img[:, -border:] = 0
+    return np.clip(img, 0, 255).astype(np.uint8), mask
+
+
+def test_below_features_read_the_band_against_the_image_depth_curve():
+    none, enhanced, shadow = (lesion_features(*_gain_phantom(f)) for f in (1.0, 1.8, 0.4))
+    # the tissue brightens with depth; against the image's own depth curve it reads flat
+    assert abs(none["below_full_level"]) < 0.1 and abs(none["below_full_vs_side"]) < 0.1
+    assert enhanced["below_full_vs_side"] > 0.4 and enhanced["below_near_bright"] > 0.8
+    assert shadow["below_full_vs_side"] < -0.5 and shadow["below_deep_dark"] > 0.8
+    assert shadow["below_full_both"] == 0.0 and none["below_room"] == 1.0
+    # black columns around a sector are not tissue: the depth curve leaves them out
+    bordered = lesion_features(*_gain_phantom(1.0, border=55))
+    assert abs(bordered["below_full_level"]) < 0.1 and abs(bordered["below_full_vs_side"]) < 0.1
+    # no room below the lesion: nothing is read, every value finite
+    at_bottom = lesion_features(*_gain_phantom(0.4, centre=(150, 299)))
+    assert at_bottom["below_room"] == 0.0 and at_bottom["below_full_vs_side"] == 0.0
+    assert np.isfinite([v for k, v in at_bottom.items() if k.startswith("below_")]).all()
+
+
+def test_ensemble_pools_its_views_by_mean_log_probability():
+    rng = np.random.default_rng(2)
+    x = np.vstack([rng.normal(0, 1, (40, 3)), rng.normal(0, 1, (40, 3)) + [2, 2, 0]])
+    y = ["a"] * 40 + ["b"] * 40
+    m1 = fit_logistic(x[:, [0]], y, ["f0"], 1.0)
+    m2 = fit_logistic(x[:, [1, 2]], y, ["f1", "f2"], 1.0)
+    ens = EnsembleModel(["f0", "f1", "f2"], [m1, m2])
+    p = ens.predict_proba(x)
+    expected = np.sqrt(m1.predict_proba(x[:, [0]]) * m2.predict_proba(x[:, [1, 2]]))
+    assert np.allclose(p, expected / expected.sum(axis=1, keepdims=True))
+    assert balanced_accuracy(y, ens.predict(x)) > 0.85
+    # columns are found by name: the same rows in another column order give the same answer
+    shuffled = EnsembleModel(["f2", "f0", "f1"], [m1, m2])
+    assert np.allclose(shuffled.predict_proba(x[:, [2, 0, 1]]), p)
+    back = model_from_dict(json.loads(json.dumps(ens.to_dict())))
+    assert isinstance(back, EnsembleModel) and np.allclose(back.predict_proba(x), p)
+    assert isinstance(model_from_dict(m1.to_dict()), type(m1))
+    with pytest.raises(ValueError, match="lack"):
+        EnsembleModel(["f0"], [m1, m2])
+
+
 def test_logistic_model_fits_round_trips_and_balances_classes():
     rng = np.random.default_rng(0)
     x = np.vstack([rng.normal(0, 1, (90, 3)), rng.normal(0, 1, (10, 3)) + [3, 0, 0]])
@@ -93,7 +160,7 @@ def test_cross_validation_is_patient_grouped_and_reports_every_task(tmp_path):
     for g in set(groups):
         assert len({f for f, h in zip(folds, groups, strict=True) if h == g}) == 1
     rng = np.random.default_rng(1)
-    names = ["shape_a", "margin_a", "echo_a", "posterior_a"]
+    names = ["shape_a", "margin_a", "echo_a", "posterior_a", "below_a"]
     shapes, posts = ["oval", "round", "irregular"], ["no posterior features", "enhancement", "shadowing"]
     samples = []
     for i, g in enumerate(groups):
@@ -107,6 +174,8 @@ def test_cross_validation_is_patient_grouped_and_reports_every_task(tmp_path):
     assert repeated["posterior"].balanced_accuracy == pytest.approx(np.mean(repeated["posterior"].per_repeat))
     assert repeated["posterior"].per_repeat[0] == pytest.approx(results["posterior"].balanced_accuracy)
     assert set(results) == set(TASK_FEATURES)
+    assert all(len(l2) == len(TASK_VIEWS["posterior"]) for l2 in results["posterior"].l2_chosen)
+    assert results["posterior"].balanced_accuracy > 0.9
     assert results["shape"].balanced_accuracy > 0.9 and results["shape"].chance == pytest.approx(1 / 3)
     assert results["shape"].confusion.sum() == 60
     paths = write_report(list(results.values()), tmp_path)
@@ -116,13 +185,16 @@ def test_cross_validation_is_patient_grouped_and_reports_every_task(tmp_path):
 def test_measure_with_the_shipped_model():
     model = load_describe_model()
     assert set(model.models) == set(TASK_FEATURES)
+    assert isinstance(model.models["posterior"], EnsembleModel)
+    assert len(model.models["posterior"].members) == len(TASK_VIEWS["posterior"])
     img, mask = _phantom(below=40, ellipse=(40, 25))
     desc, conf = measure(img, mask, mm_per_pixel=0.1)
     assert desc.orientation.value == "parallel" and desc.echo_pattern.value in ("hypoechoic", "anechoic")
     assert desc.size_mm == pytest.approx(8.1, abs=0.3) and desc.perpendicular_mm == pytest.approx(
         5.1, abs=0.3
     )
-    assert all(0 < v <= 1 for v in conf.values()) and {"shape", "margin", "echo_pattern"} <= set(conf)
+    assert all(0 < v <= 1 for v in conf.values())
+    assert {"shape", "margin", "echo_pattern", "posterior_features"} <= set(conf)
     tall, _ = measure(*_phantom(below=120, ellipse=(20, 40)))
     assert tall.orientation.value == "not parallel" and tall.size_mm is None
     with pytest.raises(InputError, match="uint8"):
@@ -134,6 +206,16 @@ def test_missing_or_foreign_model_is_a_model_error(tmp_path):
         load_describe_model(tmp_path / "none.json")
     with pytest.raises(ModelError, match="format"):
         DescribeModel.from_dict({"format": "other"})
+    # a format-1 file (one logistic model per task) still reads; files are written as the current format
+    shipped = load_describe_model()
+    d = shipped.to_dict()
+    assert d["format"] == MODEL_FORMAT
+    d["format"] = "bus-studio describe model 1"
+    d["models"]["posterior"] = d["models"]["posterior"]["members"][0]
+    old = DescribeModel.from_dict(d)
+    img, mask = _phantom(below=200)
+    desc, _ = measure(img, mask, model=old)
+    assert desc.posterior_features is not None
 
 
 def test_describe_command_on_a_breast_case(breast_dir, capsys):
