@@ -52,6 +52,7 @@ class AdaptFigureSettings:
     steps: int = 300
     batch: int = 8
     rank: int = 8
+    targets: str = "all"
     lr: float = 1e-3
     eval_splits: tuple[str, ...] = ("validation", "test")
     limit: int | None = None
@@ -133,7 +134,7 @@ def train_adapters(s: AdaptFigureSettings, subsets: dict, log=print) -> dict[int
     out = {}
     for n in s.sizes:
         folder = s.out / "adapters" / f"breast-{n}"
-        done = (folder / CONFIG_NAME).is_file() and read_config(folder).training.get("steps") == s.steps
+        done = (folder / CONFIG_NAME).is_file() and _same_recipe(read_config(folder), s)
         if not done:
             log(f"adapting on {n} BrEaST images ({s.steps} steps, rank {s.rank}) ...")
             load_before = os.getloadavg()[0]
@@ -143,6 +144,7 @@ def train_adapters(s: AdaptFigureSettings, subsets: dict, log=print) -> dict[int
                     data=s.data_root / "bus" / "BrEaST-Lesions_USG",
                     out=folder,
                     rank=s.rank,
+                    targets=s.targets,
                     steps=s.steps,
                     batch=s.batch,
                     lr=s.lr,
@@ -174,6 +176,18 @@ def train_adapters(s: AdaptFigureSettings, subsets: dict, log=print) -> dict[int
             **load_note,
         }
     return out
+
+
+def _same_recipe(cfg, s: AdaptFigureSettings) -> bool:
+    """Whether a finished adapter was trained as these settings ask (else it is trained again)."""
+    from engine.adapt.files import TARGET_SETS
+
+    t = cfg.training
+    return (
+        cfg.rank == s.rank
+        and tuple(cfg.target_modules) == TARGET_SETS[s.targets]
+        and (t.get("steps"), t.get("batch"), t.get("lr"), t.get("seed")) == (s.steps, s.batch, s.lr, s.seed)
+    )
 
 
 def adapter_load_seconds(base: Path, adapter: Path, repeats: int = 3) -> float:
@@ -286,6 +300,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
     import torch
 
     from engine.annotation.segmenter import BUNDLED_FOLDER, load_segmenter
+    from engine.backends.onnx_backend import weights_digest
     from engine.generator.figures import FigureSettings, describe_model_for
     from engine.generator.heldout import load_heldout
     from engine.generator.pipeline import BusTumorPipeline
@@ -314,12 +329,14 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
     describe, describe_info = describe_model_for(figure_settings, lesions, log)
     segmenter = load_segmenter(BUNDLED_FOLDER)
     adapters = train_adapters(s, subsets, log)
-    rows = {}
+    rows, kept = {}, []
     for name, model_dir, with_adapters in _model_list(s, adapters):
         path = s.out / "models" / f"{_slug(name)}.json"
         key = {
             "model": str(model_dir),
-            "adapters": [[str(p), w] for p, w in with_adapters],
+            "adapters": [
+                [str(p), w, weights_digest(Path(p) / "adapter_model.safetensors")] for p, w in with_adapters
+            ],
             "adapter_steps": s.steps,
             "lesions": [x.sample_id for x in lesions],
             "sampling": [s.sample_steps, s.guidance, s.strength, s.seed],
@@ -328,6 +345,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
         if path.is_file() and json.loads(path.read_text()).get("key") == key:
             result = json.loads(path.read_text())["result"]
             log(f"{name}: kept from {path}")
+            kept.append(name)
         else:
             log(f"{name}: synthesizing {len(lesions)} held-out lesions ...")
             result = measure_model(
@@ -351,7 +369,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             "joint": str(s.joint) if s.joint else None,
             "split": str(s.split),
             "sizes": list(s.sizes),
-            "adapter": {"steps": s.steps, "batch": s.batch, "rank": s.rank, "lr": s.lr},
+            "adapter": {"steps": s.steps, "batch": s.batch, "rank": s.rank, "lr": s.lr, "targets": s.targets},
             "sampling": {"steps": s.sample_steps, "guidance": s.guidance, "strength": s.strength},
             "eval_splits": list(s.eval_splits),
             "threads": s.threads,
@@ -364,6 +382,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
         "adapters": {str(n): v for n, v in adapters.items()},
         "models": {n: {k: v for k, v in r.items() if k != "records"} for n, r in rows.items()},
         "summary": summarize(rows, s),
+        "kept": kept,
         "load_average": {"start": load_start, "end": [round(v, 2) for v in os.getloadavg()]},
         "cpu_count": os.cpu_count(),
         "wall_seconds": round(time.perf_counter() - started, 1),
@@ -375,7 +394,7 @@ def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
     better for each) and its change in mask/attribute adherence. A gap is only defined where the
     reference is better than the model before adaptation."""
     before = rows[BEFORE]["diffusion"]
-    reference = rows[REFERENCE]["diffusion"] if REFERENCE in rows else None
+    references = {"": rows.get(REFERENCE), "_joint": rows.get(JOINT)}
     out = {}
     for n in s.sizes:
         after = rows[_adapted(n)]["diffusion"]
@@ -383,10 +402,10 @@ def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
         for metric in ("realism_auc", "fid", "kid", "heldout_loss"):
             if metric not in before or metric not in after:
                 continue
-            gap = (before[metric] - reference[metric]) if reference else float("nan")
-            row[f"{metric}_gap_closed"] = (
-                (before[metric] - after[metric]) / gap if gap and gap > 0 else float("nan")
-            )
+            for suffix, ref in references.items():
+                gap = before[metric] - ref["diffusion"][metric] if ref else float("nan")
+                closed = (before[metric] - after[metric]) / gap if gap > 0 else float("nan")
+                row[f"{metric}_gap_closed{suffix}"] = closed
         for metric in ("mask_adherence", "attribute_adherence", "mask_dice", "attribute_agreement"):
             b = before[metric]
             row[f"{metric}_change"] = (
@@ -444,7 +463,12 @@ def markdown(results: dict, command: str) -> str:
         f"{st['sampling']['strength']:g}, seed {st['seed']}; {st['threads']} torch thread(s) on "
         f"{results['cpu_count']} CPU cores, load average {results['load_average']['start'][0]:.1f} at the "
         f"start and {results['load_average']['end'][0]:.1f} at the end; wall time "
-        f"{results['wall_seconds'] / 60:.1f} min.",
+        f"{results['wall_seconds'] / 60:.1f} min"
+        + (
+            f" (rows kept from an earlier run with the same settings: {', '.join(results['kept'])})."
+            if results.get("kept")
+            else "."
+        ),
         "",
         "| model | realism AUC | FID (seg.) | KID (seg.) | held-out loss | mask adherence | attribute agreement |",
         "|---|---|---|---|---|---|---|",
@@ -468,9 +492,9 @@ def markdown(results: dict, command: str) -> str:
         "the generation region) on the held-out windows at fixed timesteps and noise.",
         "",
         "| adapter | trainable parameters | CPU wall time | size on disk | load (fuse) time | "
-        "realism gap closed | FID gap closed | loss gap closed | mask adherence change | "
-        "attribute adherence change |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "realism gap closed | FID gap closed | loss gap closed | FID / loss gap to joint closed | "
+        "mask adherence change | attribute adherence change |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, a in results["adapters"].items():
         row = results["summary"][n]
@@ -479,6 +503,7 @@ def markdown(results: dict, command: str) -> str:
             f"{a['size_bytes'] / 1e6:.2f} MB | {a['load_seconds'] * 1000:.0f} ms | "
             f"{_f(row['realism_auc_gap_closed'], 2)} | {_f(row['fid_gap_closed'], 2)} | "
             f"{_f(row.get('heldout_loss_gap_closed'), 2)} | "
+            f"{_f(row.get('fid_gap_closed_joint'), 2)} / {_f(row.get('heldout_loss_gap_closed_joint'), 2)} | "
             f"{_f(100 * row['mask_adherence_change'], 1)} % | {_f(100 * row['attribute_adherence_change'], 1)} % |"
         )
     lines += ["", "Targets:"]

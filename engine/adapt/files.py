@@ -25,6 +25,11 @@ CONFIG_NAME = "adapter_config.json"
 ADAPTERS_SUBFOLDER = "adapters"  # MODEL/adapters/NAME: where the app looks for a model's adapters
 # The denoiser's attention projections, ResNet convolutions and the transformers' in/out projections.
 TARGET_MODULES = ("to_q", "to_k", "to_v", "to_out.0", "conv1", "conv2", "proj_in", "proj_out")
+# The same without the cross-attention (attn2: where the description enters): texture only.
+SELF_ATTENTION_TARGETS = (
+    tuple(f"attn1.{m}" for m in ("to_q", "to_k", "to_v", "to_out.0")) + TARGET_MODULES[4:]
+)
+TARGET_SETS = {"all": TARGET_MODULES, "no-cross-attention": SELF_ATTENTION_TARGETS}
 
 
 @dataclass

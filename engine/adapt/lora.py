@@ -32,11 +32,13 @@ def lora_config(rank: int, alpha: float | None = None, target_modules=TARGET_MOD
     )
 
 
-def add_trainable_adapter(model, rank: int, alpha: float | None = None) -> list[torch.nn.Parameter]:
+def add_trainable_adapter(
+    model, rank: int, alpha: float | None = None, target_modules=TARGET_MODULES
+) -> list[torch.nn.Parameter]:
     """Freeze `model` (a GeneratorModel), add a LoRA adapter to its UNet; returns its parameters."""
     model.requires_grad_(False)
     unet = model.denoiser.unet
-    unet.add_adapter(lora_config(rank, alpha), adapter_name=TRAINING_NAME)
+    unet.add_adapter(lora_config(rank, alpha, target_modules), adapter_name=TRAINING_NAME)
     params = []
     for name, p in unet.named_parameters():
         trainable = "lora_" in name

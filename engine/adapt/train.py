@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from engine.adapt.data import AdaptData, fingerprint, read_local_images
-from engine.adapt.files import AdapterConfig, base_sha256, save_adapter
+from engine.adapt.files import TARGET_SETS, AdapterConfig, base_sha256, save_adapter
 from engine.adapt.lora import adapter_state, add_trainable_adapter, set_adapter_state, trainable_count
 from engine.errors import InputError
 from engine.fileio import atomic_write, atomic_write_bytes
@@ -37,6 +37,7 @@ class AdaptConfig:
     out: Path
     rank: int = 8
     alpha: float | None = None  # LoRA scale alpha/rank; default alpha = rank
+    targets: str = "all"  # engine.adapt.files.TARGET_SETS: "all" or "no-cross-attention"
     steps: int = 300
     batch: int = 8
     lr: float = 1e-3
@@ -129,7 +130,9 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         f"{len(data.context_images)} without mask) from {cfg.data}"
     )
     torch.manual_seed(cfg.seed)
-    params = add_trainable_adapter(model, cfg.rank, cfg.alpha)
+    if cfg.targets not in TARGET_SETS:
+        raise InputError(f"targets {cfg.targets!r} must be one of {', '.join(TARGET_SETS)}")
+    params = add_trainable_adapter(model, cfg.rank, cfg.alpha, TARGET_SETS[cfg.targets])
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     scheduler = make_training_scheduler()
     out.mkdir(parents=True, exist_ok=True)
@@ -139,8 +142,14 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         if not ckpt_path.is_file():
             raise InputError(f"--resume: no checkpoint at {ckpt_path}")
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        for key, now in (("base_sha256", base_hash), ("data", data_hash), ("rank", cfg.rank)):
-            if state[key] != now:
+        now_state = (
+            ("base_sha256", base_hash),
+            ("data", data_hash),
+            ("rank", cfg.rank),
+            ("targets", cfg.targets),
+        )
+        for key, now in now_state:
+            if state.get(key, "all") != now:
                 raise InputError(
                     f"--resume: {ckpt_path} was made with another {key} ({state[key]}, now {now}); "
                     "start a fresh run in another folder"
@@ -166,6 +175,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
             "base_sha256": base_hash,
             "data": data_hash,
             "rank": cfg.rank,
+            "targets": cfg.targets,
             "config": cfg.to_dict(),
         }
         atomic_write(ckpt_path, lambda tmp: torch.save(state, tmp))
@@ -216,6 +226,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
     config = AdapterConfig(
         rank=cfg.rank,
         alpha=float(cfg.alpha if cfg.alpha is not None else cfg.rank),
+        target_modules=TARGET_SETS[cfg.targets],
         base_model=str(cfg.model),
         base_sha256=base_hash,
         trainable_parameters=trainable_count(params),

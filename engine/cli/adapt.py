@@ -24,6 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="adapter folder (also log.csv, checkpoint.pt)")
     p.add_argument("--rank", type=int, default=8, help="LoRA rank")
     p.add_argument("--alpha", type=float, default=None, help="LoRA alpha (default: the rank)")
+    p.add_argument(
+        "--targets",
+        choices=("all", "no-cross-attention"),
+        default="all",
+        help="layers adapted: all attention, ResNet and transformer projections, or all but the "
+        "cross-attention through which the description enters",
+    )
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         rank=args.rank,
         alpha=args.alpha,
+        targets=args.targets,
         steps=args.steps,
         batch=args.batch,
         lr=args.lr,

@@ -38,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=300, help="adapter training steps (the same for every size)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--rank", type=int, default=8)
+    p.add_argument("--targets", choices=("all", "no-cross-attention"), default="all")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument(
         "--held-out", choices=["validation+test", "test"], default="validation+test",
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         batch=args.batch,
         rank=args.rank,
+        targets=args.targets,
         lr=args.lr,
         eval_splits=("test",) if args.held_out == "test" else ("validation", "test"),
         limit=args.limit,
