@@ -302,7 +302,7 @@ def dicom_synthesis_figures(root, text=LOOP_TEXT + ", 10 mm"):
     from engine.contour.fit import fit_contour
     from engine.dicom import open_study
     from engine.errors import InputError
-    from engine.generator.job import _mm_per_pixel, place_mask
+    from engine.generator.job import mm_per_pixel_of, place_mask
     from engine.language.parser import parse_text
     from engine.masks.generator import generate_mask
 
@@ -316,7 +316,7 @@ def dicom_synthesis_figures(root, text=LOOP_TEXT + ", 10 mm"):
             continue
         frames = np.stack([study.frame(i).gray for i in range(study.n_frames)])
         first = study.frame(0)
-        mm, where = _mm_per_pixel(first.calibration)[0], "placed"
+        mm, where = mm_per_pixel_of(first.calibration)[0], "placed"
         try:
             gm, _ = place_mask(description, 0, mm, frames[0], first.calibration)
         except InputError:  # no room in the lit tissue (cardiac and obstetric loops): the centre

@@ -93,9 +93,9 @@ def read_local_images(
 def _dataset_images(root: Path, fmt: str, keep: set[str] | None, measure: bool) -> list[LocalImage]:
     from engine.datasets import load_dataset
     from engine.datasets.images import read_gray, read_mask
-    from engine.generator.data import _description_for, _measure
+    from engine.generator.data import attribute_measure, description_for
 
-    measure_fn = _measure() if measure else None
+    measure_fn = attribute_measure() if measure else None
     out = []
     for case in load_dataset(root, fmt).cases:
         case_key = f"{case.dataset}/{case.case_id}"
@@ -110,7 +110,7 @@ def _dataset_images(root: Path, fmt: str, keep: set[str] | None, measure: bool) 
             mask = read_mask(mask_path)
             if mask.shape != gray.shape or mask.sum() < MIN_MASK_PIXELS:
                 continue
-            description, source = _description_for(case, gray, mask, measure_fn)
+            description, source = description_for(case, gray, mask, measure_fn)
             image.sample_ids.append(sample_id)
             image.masks.append(mask)
             image.descriptions.append(description)

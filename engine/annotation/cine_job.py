@@ -59,10 +59,10 @@ def _anchor_contour(job, study, gray, frame, mm):
     parsed = parse_text(job.text)
     description, placement = parsed.description, {}
     if job.contour is not None:
-        main_job._read_contour(job.contour, gray.shape)  # the same checks as a single frame
+        main_job.read_contour(job.contour, gray.shape)  # the same checks as a single frame
         contour, source = Contour.from_json(Path(job.contour).read_text()), f"contour file {job.contour}"
     elif job.mask is not None:
-        mask = main_job._read_user_mask(job.mask, gray.shape)
+        mask = main_job.read_user_mask(job.mask, gray.shape)
         contour, source = fit_contour(mask).contour, f"mask file {job.mask}"
     else:
         gm, placement = main_job.place_mask(description, job.seed, mm, gray, frame.calibration)
@@ -136,8 +136,7 @@ def run_loop_job(job, mode: str = "warped") -> LoopJobResult:
     from engine.annotation.propagate import Track, propagate
     from engine.dicom import open_study
     from engine.dicom.writer import write_synthetic_study
-    from engine.generator.job import _mm_per_pixel, _png_bytes
-    from engine.language.codes import description_to_coded_pairs, description_to_measurements, to_highdicom
+    from engine.generator.job import mm_per_pixel_of, png_bytes, sr_content
 
     started = time.perf_counter()
     if job.method not in ("diffusion", "physics"):
@@ -152,7 +151,7 @@ def run_loop_job(job, mode: str = "warped") -> LoopJobResult:
     if not 0 <= job.frame < study.n_frames:
         raise InputError(f"--frame {job.frame} is outside 0..{study.n_frames - 1}")
     frame = study.frame(job.frame)
-    mm, mm_source = _mm_per_pixel(frame.calibration)
+    mm, mm_source = mm_per_pixel_of(frame.calibration)
     frames = np.stack([study.frame(i).gray for i in range(study.n_frames)])
     parsed, description, contour, mask_source, placement = _anchor_contour(
         job, study, frames[job.frame], frame, mm
@@ -168,15 +167,7 @@ def run_loop_job(job, mode: str = "warped") -> LoopJobResult:
     synth, model_name = _synth(job, description)
     loop = synthesize_loop(frames.__getitem__, track, job.frame, synth, job.seed, mode)
 
-    sr_description = {
-        "text": job.text,
-        "qualitative_evaluations": [
-            (to_highdicom(c), to_highdicom(v)) for c, v in description_to_coded_pairs(description)
-        ],
-        "measurements": [
-            (to_highdicom(c), v, to_highdicom(u)) for c, v, u in description_to_measurements(description)
-        ],
-    }
+    sr_description = sr_content(job.text, description)
     derivation = {
         "model": model_name,
         "method": job.method,
@@ -212,8 +203,8 @@ def run_loop_job(job, mode: str = "warped") -> LoopJobResult:
 
         cleaned = clean_pixel_data(list(loop.pixels), frame.calibration)
         shown = np.stack(cleaned) if cleaned is not None else loop.pixels
-    atomic_write_bytes(out.out_dir / f"preview_{job.frame}.png", _png_bytes(shown[job.frame]))
-    atomic_write_bytes(out.out_dir / "strip.png", _png_bytes(_strip(frames, loop.pixels, loop.masks)))
+    atomic_write_bytes(out.out_dir / f"preview_{job.frame}.png", png_bytes(shown[job.frame]))
+    atomic_write_bytes(out.out_dir / "strip.png", png_bytes(_strip(frames, loop.pixels, loop.masks)))
     out.record = {
         "input": str(job.input),
         "frames": int(study.n_frames),

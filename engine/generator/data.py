@@ -41,7 +41,7 @@ class LesionSample:
     caption_source: str  # "radiologists", "measured" or "pathology"
 
 
-def _measure():
+def attribute_measure():
     """engine.language's attribute measurement (image + mask -> description), when it exists."""
     try:
         module = importlib.import_module("engine.language.measure")
@@ -50,7 +50,7 @@ def _measure():
     return getattr(module, "measure", None)
 
 
-def _description_for(case, gray, mask, measure) -> tuple[LesionDescription, str]:
+def description_for(case, gray, mask, measure) -> tuple[LesionDescription, str]:
     if case.description is not None:
         return case.description, "radiologists"
     pathology = Pathology(case.label) if case.label in ("benign", "malignant") else None
@@ -141,13 +141,13 @@ def build_cache(
     progress=print,
     size: int = MODEL_SIZE,
 ) -> Path:
-    measure = _measure()
+    measure = attribute_measure()
     windows, masks, samples = [], [], []
     for n, (case, mask_path, gray, mask) in enumerate(iter_lesions(data_root, datasets)):
         window = choose_window(mask, size=size)
         windows.append(crop_gray(gray, window))
         masks.append(crop_mask(mask, window))
-        description, source = _description_for(case, gray, mask, measure)
+        description, source = description_for(case, gray, mask, measure)
         samples.append(
             LesionSample(
                 sample_id=f"{case.dataset}/{case.case_id}/{Path(mask_path).stem}",

@@ -43,7 +43,7 @@ class JobResult:
         return "\n".join(lines)
 
 
-def _png_bytes(array: np.ndarray) -> bytes:
+def png_bytes(array: np.ndarray) -> bytes:
     import io
 
     from PIL import Image
@@ -53,11 +53,26 @@ def _png_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _mm_per_pixel(calibration) -> tuple[float, str]:
+def mm_per_pixel_of(calibration) -> tuple[float, str]:
     scale = calibration.mm_per_pixel if calibration is not None else None
     if scale:
         return float((scale[0] + scale[1]) / 2.0), "calibration"
     return ASSUMED_MM_PER_PIXEL, f"assumed {ASSUMED_MM_PER_PIXEL} mm/px (the input has no calibration)"
+
+
+def sr_content(text: str, description) -> dict:
+    """The SR's content for a request: its text, coded BI-RADS attributes and measurements (highdicom)."""
+    from engine.language.codes import description_to_coded_pairs, description_to_measurements, to_highdicom
+
+    return {
+        "text": text,
+        "qualitative_evaluations": [
+            (to_highdicom(c), to_highdicom(v)) for c, v in description_to_coded_pairs(description)
+        ],
+        "measurements": [
+            (to_highdicom(c), v, to_highdicom(u)) for c, v, u in description_to_measurements(description)
+        ],
+    }
 
 
 def tissue_region(gray: np.ndarray, calibration) -> np.ndarray:
@@ -112,7 +127,7 @@ def place_mask(description, seed: int, mm_per_pixel: float, gray: np.ndarray, ca
     )
 
 
-def _read_user_mask(path: Path, shape) -> np.ndarray:
+def read_user_mask(path: Path, shape) -> np.ndarray:
     from engine.datasets.images import read_mask
 
     mask = read_mask(path)
@@ -123,7 +138,7 @@ def _read_user_mask(path: Path, shape) -> np.ndarray:
     return mask
 
 
-def _read_contour(path: Path, shape) -> np.ndarray:
+def read_contour(path: Path, shape) -> np.ndarray:
     spline = require(
         "engine.contour.spline", "the contour editor's curve (engine.contour)", "Contour editing"
     )
@@ -165,15 +180,15 @@ def run_job(job) -> JobResult:
     study = dicom.open_study(job.input)
     frame = study.frame(job.frame)
     gray = frame.gray
-    mm, mm_source = _mm_per_pixel(frame.calibration)
+    mm, mm_source = mm_per_pixel_of(frame.calibration)
     parsed = parser.parse_text(job.text)
     description = parsed.description
     soft = None
     placement: dict = {}
     if job.mask is not None:
-        mask, mask_source = _read_user_mask(job.mask, gray.shape), f"mask file {job.mask}"
+        mask, mask_source = read_user_mask(job.mask, gray.shape), f"mask file {job.mask}"
     elif job.contour is not None:
-        mask, mask_source = _read_contour(job.contour, gray.shape), f"contour file {job.contour}"
+        mask, mask_source = read_contour(job.contour, gray.shape), f"contour file {job.contour}"
     else:
         gm, placement = place_mask(description, job.seed, mm, gray, frame.calibration)
         mask, soft, mask_source = gm.mask, gm.soft, "generated from the description (engine.masks)"
@@ -201,17 +216,7 @@ def run_job(job) -> JobResult:
         )  # fmt: skip
         model_name = f"BUS Studio tumor generator ({model_dir.name})"
 
-    from engine.language.codes import description_to_coded_pairs, description_to_measurements, to_highdicom
-
-    sr_description = {
-        "text": job.text,
-        "qualitative_evaluations": [
-            (to_highdicom(c), to_highdicom(v)) for c, v in description_to_coded_pairs(description)
-        ],
-        "measurements": [
-            (to_highdicom(c), v, to_highdicom(u)) for c, v, u in description_to_measurements(description)
-        ],
-    }
+    sr_description = sr_content(job.text, description)
     out = JobResult(Path(job.out_dir))
     for i, pixels in enumerate(result.pixels):
         seed_i = job.seed + i
@@ -239,12 +244,12 @@ def run_job(job) -> JobResult:
 
             cleaned = clean_pixel_data([pixels], frame.calibration)
             shown = cleaned[0] if cleaned is not None else pixels
-        out.previews.append(atomic_write_bytes(out.out_dir / f"preview_{i}.png", _png_bytes(shown)))
+        out.previews.append(atomic_write_bytes(out.out_dir / f"preview_{i}.png", png_bytes(shown)))
         atomic_write_bytes(
             out.out_dir / f"closeup_{i}.png",
-            _png_bytes(_close_up(gray, pixels, mask, result.record["window"])),
+            png_bytes(_close_up(gray, pixels, mask, result.record["window"])),
         )
-    atomic_write_bytes(out.out_dir / "mask.png", _png_bytes(mask.astype(np.uint8) * 255))
+    atomic_write_bytes(out.out_dir / "mask.png", png_bytes(mask.astype(np.uint8) * 255))
     out.record = {
         "input": str(job.input),
         "frame": job.frame,
