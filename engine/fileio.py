@@ -35,3 +35,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def append_csv_row(path: str | os.PathLike, row: dict, fields) -> None:
+    """Append one row to a CSV log (header first when the file is new); missing fields stay empty.
+
+    Logs grow row by row while a run goes on, so they are appended, not rewritten atomically.
+    """
+    import csv
+
+    path = Path(path)
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(fields))
+        if new:
+            w.writeheader()
+        w.writerow({k: row.get(k, "") for k in fields})

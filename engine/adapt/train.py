@@ -10,7 +10,6 @@ stay frozen, so the adapter is a few hundred kB.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import sys
@@ -24,7 +23,7 @@ from engine.adapt.data import AdaptData, fingerprint, read_local_images
 from engine.adapt.files import TARGET_SETS, AdapterConfig, base_sha256, save_adapter
 from engine.adapt.lora import adapter_state, add_trainable_adapter, set_adapter_state, trainable_count
 from engine.errors import InputError
-from engine.fileio import atomic_write, atomic_write_bytes
+from engine.fileio import append_csv_row, atomic_write, atomic_write_bytes
 
 LOG_FIELDS = ("step", "loss", "lr", "seconds", "samples_per_second")
 CHECKPOINT = "checkpoint.pt"
@@ -81,15 +80,6 @@ def adapt_loss(
         seq[:n] = torch.where(keep[:, None, None], described, seq[:n])
     pred = model(noisy, conditions, timesteps, seq.detach())
     return ((pred - target) ** 2 * weight).sum() / weight.sum()
-
-
-def _write_log_row(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
-        if new:
-            w.writeheader()
-        w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
 
 
 def progress_line(step: int, total: int, loss: float, rate: float) -> str:
@@ -203,7 +193,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
                 "seconds": round(seconds(), 1),
                 "samples_per_second": round(cfg.batch / max(time.time() - t0, 1e-9), 2),
             }
-            _write_log_row(log_path, row)
+            append_csv_row(log_path, row, LOG_FIELDS)
             rate = (step - first) / max(time.time() - started, 1e-9)
             log(progress_line(step, cfg.steps, loss_value, rate))
         if step % cfg.save_every == 0:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from engine.errors import DataError, InputError
-from engine.fileio import atomic_write, atomic_write_bytes
+from engine.fileio import append_csv_row, atomic_write, atomic_write_bytes
 from engine.generator.data import CACHE_VERSION, Cache, build_cache, load_cache, load_or_make_split
 from engine.generator.schedulers import TRAINING_SCHEDULE, make_training_scheduler
 from engine.generator.unet import DenoiserConfig, GeneratorModel
@@ -236,15 +236,6 @@ def validation_loss(model, scheduler, cache, ids, cfg, device, max_samples: int 
     return float(loss)
 
 
-def _write_log_row(path: Path, row: dict) -> None:
-    new = not path.exists()
-    with path.open("a", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
-        if new:
-            w.writeheader()
-        w.writerow({k: row.get(k, "") for k in LOG_FIELDS})
-
-
 def plot_losses(log_path: Path, out_png: Path) -> None:
     import matplotlib
 
@@ -437,7 +428,7 @@ def train(cfg: TrainConfig, text_encoder=None, log=print) -> dict:
                     out / "model_best"
                 )
         if row is not None:
-            _write_log_row(log_path, row)
+            append_csv_row(log_path, row, LOG_FIELDS)
             log(_progress(step, cfg.steps, loss_value, started, first_step, deadline))
         if step % cfg.save_every == 0:
             save_checkpoint()
