@@ -31,6 +31,7 @@ import numpy as np
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
+from engine.generator.heldout import read_split_file
 
 BREAST = "breast"
 BEFORE = "BUSI-only (before)"
@@ -67,16 +68,6 @@ class AdaptFigureSettings:
 
 
 # ---------------------------------------------------------------------- subsets
-def read_split_file(path: Path) -> dict[str, list[str]]:
-    if not path.is_file():
-        raise InputError(f"split file {path} does not exist")
-    try:
-        split = json.loads(path.read_text())
-        return {k: list(v) for k, v in split.items() if isinstance(v, list)}
-    except (json.JSONDecodeError, AttributeError) as exc:
-        raise DataError(f"{path}: not a valid split file ({exc})") from exc
-
-
 def breast_training_cases(split: dict[str, list[str]]) -> list[str]:
     """BrEaST case ids ("breast/caseNNN") of the split's training part, sorted."""
     return sorted({"/".join(i.split("/")[:2]) for i in split.get("train", []) if i.startswith(BREAST + "/")})

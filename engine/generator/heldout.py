@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.errors import DataError
+from engine.errors import DataError, InputError
 from engine.language.description import LesionDescription
 
 SPLIT_NAME = "split.json"
@@ -43,15 +43,23 @@ class HeldOutLesion:
         return self.description if self.description_source == "radiologists" else None
 
 
-def read_split(model_dir: Path) -> dict[str, list[str]]:
-    path = Path(model_dir) / SPLIT_NAME
+def read_split_file(path: Path) -> dict[str, list[str]]:
+    """A split.json file: {split name: [sample ids]}."""
+    path = Path(path)
     if not path.is_file():
-        raise DataError(f"{model_dir}: no {SPLIT_NAME}; the figures need the model's fixed train/test split")
+        raise InputError(f"split file {path} does not exist")
     try:
         split = json.loads(path.read_text())
         return {k: list(v) for k, v in split.items() if isinstance(v, list)}
     except (json.JSONDecodeError, AttributeError) as exc:
         raise DataError(f"{path}: not a valid split file: {exc}") from exc
+
+
+def read_split(model_dir: Path) -> dict[str, list[str]]:
+    path = Path(model_dir) / SPLIT_NAME
+    if not path.is_file():
+        raise DataError(f"{model_dir}: no {SPLIT_NAME}; the figures need the model's fixed train/test split")
+    return read_split_file(path)
 
 
 def _order(ids: list[str], seed: int) -> list[str]:
