@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guidance", type=float, default=defaults.GUIDANCE)
     p.add_argument("--strength", type=float, default=defaults.STRENGTH)
     p.add_argument(
+        "--no-native-detail", action="store_true",
+        help="measure the model's output pasted as it is, without the native outline and speckle",
+    )  # fmt: skip
+    p.add_argument(
         "--describe-model", choices=["refit", "bundled"], default="refit",
         help="attribute measurement for figure 3: refit without the held-out patients (out-of-sample, "
         "about a minute) or the bundled model (fitted on all of BrEaST)",
@@ -79,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         steps=args.steps,
         guidance=args.guidance,
         strength=args.strength,
+        native_detail=not args.no_native_detail,
         classifier=classifier,
         describe_model=args.describe_model,
         inception=args.inception,

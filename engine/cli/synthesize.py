@@ -60,6 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="diffusion sampler (default: the model's, DPM-Solver++)",
     )
     p.add_argument(
+        "--no-native-detail",
+        action="store_true",
+        help="paste the model's output as it is, without the native outline and speckle under it",
+    )
+    p.add_argument(
         "--backend",
         choices=BACKENDS,
         default=None,
@@ -92,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     extra = {"sampler": args.sampler} if args.sampler else {}
+    if args.no_native_detail:
+        extra["native_detail"] = False
     if args.adapter:
         from engine.adapt import parse_adapter_spec
 

@@ -7,3 +7,4 @@ SEED = 0
 STEPS = 20
 GUIDANCE = 3.0
 STRENGTH = 0.6  # SDEdit start from the physics draft: 1.0 is pure noise, 0.0 the draft unchanged
+NATIVE_DETAIL = True  # the native outline and speckle under the model's output (engine.generator.detail)

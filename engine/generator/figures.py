@@ -69,6 +69,7 @@ class FigureSettings:
     steps: int = defaults.STEPS
     guidance: float = defaults.GUIDANCE
     strength: float = defaults.STRENGTH
+    native_detail: bool = defaults.NATIVE_DETAIL
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     describe_model: str = "refit"  # "refit" without the held-out patients, or "bundled"
     inception: Path | None = None
@@ -143,6 +144,7 @@ def _synthesize(lesion, index, donor, pipe, settings) -> tuple[dict[str, np.ndar
             steps=settings.steps,
             guidance=settings.guidance,
             strength=settings.strength,
+            native_detail=settings.native_detail,
         ).pixels[0],  # fmt: skip
         "cut_and_paste": lambda: cut_and_paste_control(lesion.image, lesion.mask, donor.image, donor.mask),
         "naive": lambda: naive_control(lesion.image, lesion.mask, seed),
@@ -367,10 +369,10 @@ def speed_figure(c: Collected, lesions, pipe, settings: FigureSettings, log=prin
     sample = lesions[: settings.speed_lesions]
     modes = {
         f"full ({settings.steps} steps, guidance {settings.guidance:g}, strength 1.0)": (
-            dict(steps=settings.steps, guidance=settings.guidance, strength=1.0), 3.0,
+            dict(steps=settings.steps, guidance=settings.guidance, strength=1.0, native_detail=settings.native_detail), 3.0,
         ),
         f"preview (10 steps, guidance {settings.guidance:g}, strength {settings.strength:g})": (
-            dict(steps=10, guidance=settings.guidance, strength=settings.strength), 1.0,
+            dict(steps=10, guidance=settings.guidance, strength=settings.strength, native_detail=settings.native_detail), 1.0,
         ),
     }  # fmt: skip
     rows = {
@@ -529,6 +531,7 @@ def run_figures(settings: FigureSettings, log=print) -> dict:
             "steps": settings.steps,
             "guidance": settings.guidance,
             "strength": settings.strength,
+            "native_detail": settings.native_detail,
             "describe_model": settings.describe_model,
             "inception": str(settings.inception) if settings.inception else None,
         },

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.errors import InputError, MissingPartError
 from engine.fileio import atomic_write_bytes
+from engine.generator import defaults
 from engine.parts import require
 
 ISSUE = "The text- and mask-guided diffusion generator"
@@ -213,6 +214,7 @@ def run_job(job) -> JobResult:
             gray, mask, description, seed=job.seed, steps=job.steps, guidance=job.guidance,
             strength=job.strength, variants=job.variants, text=job.text, soft_mask=soft,
             sampler=job.extra.get("sampler"),
+            native_detail=job.extra.get("native_detail", defaults.NATIVE_DETAIL),
         )  # fmt: skip
         model_name = f"BUS Studio tumor generator ({model_dir.name})"
 

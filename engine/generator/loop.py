@@ -12,7 +12,8 @@ numpy in, numpy out:
 DPM-Solver++ by default, diffusers' others through an adapter when torch is installed).
 Everything else is here and only here: request checks, the context window and its conditions, the
 physics draft, the SDEdit start at `strength` (1.0: pure noise), classifier-free guidance with the
-conditional and unconditional rows in one batch, the feathered paste-back and the record.
+conditional and unconditional rows in one batch, the native outline and speckle under the model's
+output (engine.generator.detail), the feathered paste-back and the record.
 The noise is torch's CPU `randn` for the seed, drawn in numpy, so a seed means the same on every
 backend and in an install without torch.
 """
@@ -27,12 +28,12 @@ import numpy as np
 
 from engine.backends.sampling import torch_randn
 from engine.errors import InputError
-from engine.generator import defaults
+from engine.generator import defaults, detail
 from engine.generator.captions import caption
 from engine.generator.conditions import prepare
 from engine.generator.physics import physics_draft
 from engine.generator.schedulers import DEFAULT_SAMPLER, make_loop_sampler
-from engine.generator.window import MODEL_SIZE, crop_gray, paste
+from engine.generator.window import MODEL_SIZE, blend, crop_gray, to_native
 from engine.language.description import LesionDescription
 
 
@@ -97,10 +98,12 @@ def synthesize(
     soft_mask: np.ndarray | None = None,
     record: dict | None = None,
     size: int = MODEL_SIZE,
+    native_detail: bool = defaults.NATIVE_DETAIL,
 ) -> SynthesisResult:
     """`variants` lesions (seeds seed, seed+1, ...) drawn into `image` inside `mask`; `record` holds
     the caller's own entries for the result's record (sampler name, schedule, model, backend);
-    `size` is the model's grid side (the window is resampled to it)."""
+    `size` is the model's grid side (the window is resampled to it); `native_detail` puts the
+    native outline and speckle under the model's output (engine.generator.detail)."""
     started = time.perf_counter()
     check_request(image, mask, steps, strength, variants)
     description = description or LesionDescription()
@@ -140,7 +143,15 @@ def synthesize(
             out = u + np.float32(guidance) * (c - u)
         latents = sampler.step(out, t, latents)
     windows = np.clip(latents, -1, 1)[:, 0]
-    pixels = np.stack([paste(image, lw.window, w, lw.weight) for w in windows])
+    natives = [to_native(w, lw.window) for w in windows]
+    if native_detail:
+        gray, lesion = image[lw.window.slices], mask[lw.window.slices]
+        soft = soft_mask[lw.window.slices] if soft_mask is not None else None
+        natives = [
+            detail.native_detail(gray, lesion, n, lw.window, description, seed + i, soft)
+            for i, n in enumerate(natives)
+        ]
+    pixels = np.stack([blend(image, lw.window, n, lw.weight) for n in natives])
     about = getattr(backend, "about", dict)()  # the backend's own versions and settings
     full_record = {
         "method": "diffusion",
@@ -150,6 +161,7 @@ def synthesize(
         "denoising_steps_run": len(timesteps),
         "guidance": float(guidance),
         "strength": float(strength),
+        "native_detail": bool(native_detail),
         "variants": int(variants),
         **(record or {}),
         "text": text,
@@ -199,13 +211,14 @@ class SamplingPipeline:
         text: str | None = None,
         soft_mask: np.ndarray | None = None,
         sampler: str | None = None,
+        native_detail: bool = defaults.NATIVE_DETAIL,
     ) -> SynthesisResult:
         name = sampler or self.sampler
         walk = make_loop_sampler(name, self.schedule)
         return synthesize(
             self.backend, walk, image, mask, description, seed, steps, guidance, strength, variants,
             text, soft_mask, record={"sampler": name, "schedule": self.schedule, "model": self.info},
-            size=self.size,
+            size=self.size, native_detail=native_detail,
         )  # fmt: skip
 
 

@@ -68,7 +68,7 @@ class SpeckleStats:
     background: float  # median background amplitude (0-255)
 
 
-def _margin_blur(description: LesionDescription) -> float:
+def margin_blur(description: LesionDescription) -> float:
     margin = description.margin
     if margin is None:
         return DEFAULT_MARGIN_BLUR
@@ -111,6 +111,14 @@ def measure_speckle(gray: np.ndarray, background: np.ndarray) -> SpeckleStats:
         log_std=float(np.std(logs)) if logs.size > 8 else 0.4,
         background=float(np.median(vals)) if vals.size else 64.0,
     )
+
+
+def speckle_around(gray: np.ndarray, mask: np.ndarray) -> SpeckleStats:
+    """The speckle statistics of the tissue in a ring around the lesion (not touching it)."""
+    ys, xs = np.nonzero(mask)
+    size = float(max(np.ptp(ys), np.ptp(xs)) + 1)
+    ring = _ring(mask, max(int(size * 0.08), 2), max(int(size * 0.5), 6)) & (gray > 2)
+    return measure_speckle(gray, ring)
 
 
 def rayleigh_speckle(shape, stats: SpeckleStats, rng: np.random.Generator) -> np.ndarray:
@@ -191,8 +199,7 @@ def draft_window(
     g = gray.astype(np.float64)
     ys, xs = np.nonzero(mask)
     size = float(max(np.ptp(ys), np.ptp(xs)) + 1)
-    ring = _ring(mask, max(int(size * 0.08), 2), max(int(size * 0.5), 6)) & (g > 2)
-    stats = measure_speckle(gray, ring)
+    stats = speckle_around(gray, mask)
     echo = description.echo_pattern or EchoPattern.HYPOECHOIC
     hetero = _lowfreq(g.shape, size * 0.12, rng) * HETEROGENEITY[echo]
     mean_map = stats.background * ECHO_RATIO[echo] * np.exp(hetero)
@@ -213,7 +220,7 @@ def draft_window(
     if soft_mask is not None:
         alpha = np.clip(soft_mask.astype(np.float64), 0, 1)
     else:
-        alpha = ndimage.gaussian_filter(mask.astype(np.float64), max(size * _margin_blur(description), 0.5))
+        alpha = ndimage.gaussian_filter(mask.astype(np.float64), max(size * margin_blur(description), 0.5))
     if description.margin is not None and MarginSubtype.SPICULATED in description.margin.subtypes:
         alpha = np.maximum(alpha, 0.6 * _spicules(mask, size, rng))
     out = g * (1.0 - alpha) + lesion * alpha

@@ -134,32 +134,30 @@ def feather_weight(region: np.ndarray, feather_px: float) -> np.ndarray:
     return np.clip(w, 0.0, 1.0)
 
 
-def paste(
-    frame: np.ndarray,
-    window: Window,
-    generated: np.ndarray,
-    weight: np.ndarray,
-) -> np.ndarray:
-    """Blend a generated model-size window ([-1, 1] floats) back into a copy of the frame.
-
-    `weight` is at the window's native size (see feather_weight). The result has the frame's shape
-    and dtype; where the weight is 0 (everywhere outside the window, and most of its border) the
-    pixels are the frame's own, bit for bit.
-    """
-    if frame.ndim != 2:
-        raise InputError(f"paste expects a 2-D grayscale frame, got shape {frame.shape}")
-    if weight.shape != (window.height, window.width):
-        raise InputError(
-            f"weight shape {weight.shape} differs from the window {window.height}x{window.width}"
-        )
+def to_native(generated: np.ndarray, window: Window, hi: float = 255.0) -> np.ndarray:
+    """A model-grid window ([-1, 1] floats) resampled to the window's native size, in grey levels 0..hi."""
     native = cv2.resize(
         generated.astype(np.float32), (window.width, window.height), interpolation=cv2.INTER_CUBIC
     )
+    return (native.astype(np.float64) + 1.0) * 0.5 * hi
+
+
+def blend(frame: np.ndarray, window: Window, native: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """A native-size window (grey levels) blended into a copy of the frame by `weight`.
+
+    The result has the frame's shape and dtype; where the weight is 0 (everywhere outside the
+    window, and most of its border) the pixels are the frame's own, bit for bit.
+    """
+    if frame.ndim != 2:
+        raise InputError(f"paste expects a 2-D grayscale frame, got shape {frame.shape}")
+    if weight.shape != (window.height, window.width) or native.shape != weight.shape:
+        raise InputError(
+            f"weight {weight.shape} and window pixels {native.shape} differ from the window "
+            f"{window.height}x{window.width}"
+        )
     info = np.iinfo(frame.dtype) if np.issubdtype(frame.dtype, np.integer) else None
-    hi = float(info.max) if info else 1.0
-    native = (native + 1.0) * 0.5 * hi
     out = frame.copy()
-    original = frame[window.slices].astype(np.float32)
+    original = frame[window.slices].astype(np.float64)
     blended = original * (1.0 - weight) + native * weight
     if info:
         blended = np.clip(np.rint(blended), info.min, info.max)
@@ -168,3 +166,27 @@ def paste(
     blended[keep] = frame[window.slices][keep]
     out[window.slices] = blended
     return out
+
+
+def grey_max(frame: np.ndarray) -> float:
+    """The frame's white level: its integer type's maximum, 1.0 for float frames."""
+    return float(np.iinfo(frame.dtype).max) if np.issubdtype(frame.dtype, np.integer) else 1.0
+
+
+def paste(
+    frame: np.ndarray,
+    window: Window,
+    generated: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
+    """Blend a generated model-size window ([-1, 1] floats) back into a copy of the frame.
+
+    `weight` is at the window's native size (see feather_weight); see `blend` for what is kept.
+    """
+    if frame.ndim != 2:
+        raise InputError(f"paste expects a 2-D grayscale frame, got shape {frame.shape}")
+    if weight.shape != (window.height, window.width):
+        raise InputError(
+            f"weight shape {weight.shape} differs from the window {window.height}x{window.width}"
+        )
+    return blend(frame, window, to_native(generated, window, grey_max(frame)), weight)
