@@ -62,6 +62,7 @@ class AdaptFigureSettings:
     sample_steps: int = defaults.STEPS
     guidance: float = defaults.GUIDANCE
     strength: float = defaults.STRENGTH
+    native_detail: bool = defaults.NATIVE_DETAIL
     classifier: object | None = None  # engine.generator.realism.ClassifierConfig; None: its defaults
     describe_model: str = "refit"
     distance_splits: int = 10
@@ -315,7 +316,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
     figure_settings = FigureSettings(
         model_dir=s.base, data_root=s.data_root, splits=s.eval_splits, limit=s.limit, seed=s.seed,
         threads=s.threads, steps=s.sample_steps, guidance=s.guidance, strength=s.strength,
-        classifier=s.classifier, describe_model=s.describe_model,
+        native_detail=s.native_detail, classifier=s.classifier, describe_model=s.describe_model,
     )  # fmt: skip
     describe, describe_info = describe_model_for(figure_settings, lesions, log)
     segmenter = load_segmenter(BUNDLED_FOLDER)
@@ -330,7 +331,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             ],
             "adapter_steps": s.steps,
             "lesions": [x.sample_id for x in lesions],
-            "sampling": [s.sample_steps, s.guidance, s.strength, s.seed],
+            "sampling": [s.sample_steps, s.guidance, s.strength, s.seed, s.native_detail],
         }
         pipe = BusTumorPipeline.from_pretrained(model_dir, adapters=with_adapters)
         if path.is_file() and json.loads(path.read_text()).get("key") == key:
@@ -361,7 +362,12 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             "split": str(s.split),
             "sizes": list(s.sizes),
             "adapter": {"steps": s.steps, "batch": s.batch, "rank": s.rank, "lr": s.lr, "targets": s.targets},
-            "sampling": {"steps": s.sample_steps, "guidance": s.guidance, "strength": s.strength},
+            "sampling": {
+                "steps": s.sample_steps,
+                "guidance": s.guidance,
+                "strength": s.strength,
+                "native_detail": s.native_detail,
+            },
             "eval_splits": list(s.eval_splits),
             "threads": s.threads,
             "seed": s.seed,
@@ -451,7 +457,8 @@ def markdown(results: dict, command: str) -> str:
         f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, on nested subsets of BrEaST training images "
         f"({', '.join(f'{n}' for n in results['subsets'])}; subsets.json).",
         f"- Sampling: {st['sampling']['steps']} steps, guidance {st['sampling']['guidance']:g}, strength "
-        f"{st['sampling']['strength']:g}, seed {st['seed']}; {st['threads']} torch thread(s) on "
+        f"{st['sampling']['strength']:g}, native detail {'on' if st['sampling'].get('native_detail') else 'off'}, "
+        f"seed {st['seed']}; {st['threads']} torch thread(s) on "
         f"{results['cpu_count']} CPU cores, load average {results['load_average']['start'][0]:.1f} at the "
         f"start and {results['load_average']['end'][0]:.1f} at the end; wall time "
         f"{results['wall_seconds'] / 60:.1f} min"

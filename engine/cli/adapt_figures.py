@@ -50,6 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sample-steps", type=int, default=defaults.STEPS)
     p.add_argument("--guidance", type=float, default=defaults.GUIDANCE)
     p.add_argument("--strength", type=float, default=defaults.STRENGTH)
+    p.add_argument(
+        "--no-native-detail", action="store_true",
+        help="measure the model's output pasted as it is, without the native outline and speckle",
+    )  # fmt: skip
     p.add_argument("--epochs", type=int, default=None, help="realism classifier epochs (default: 20)")
     p.add_argument("--describe-model", choices=["refit", "bundled"], default="refit")
     p.add_argument("--data", type=Path, default=None, help="data root holding bus/ (default: BUS_DATA_ROOT)")
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         sample_steps=args.sample_steps,
         guidance=args.guidance,
         strength=args.strength,
+        native_detail=not args.no_native_detail,
         classifier=classifier,
         describe_model=args.describe_model,
     )

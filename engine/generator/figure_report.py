@@ -52,7 +52,8 @@ def markdown(results: dict, command: str) -> str:
         "- Each lesion is synthesized in place: its own frame, its own mask, its description "
         "(radiologists' labels for BrEaST, engine.language.measure for BUSI).",
         f"- Seed {results['settings']['seed']}, diffusion {results['settings']['steps']} steps, guidance "
-        f"{results['settings']['guidance']:g}, strength {results['settings']['strength']:g}; "
+        f"{results['settings']['guidance']:g}, strength {results['settings']['strength']:g}, native detail "
+        f"{'on' if results['settings'].get('native_detail') else 'off'}; "
         f"{speed['threads']} torch thread(s) on {speed['cpu_count']} CPU cores; load average "
         f"{results['load_average_start'][0]:.1f} at the start, {speed['load_average'][0]:.1f} at the end; "
         f"wall time {results['wall_seconds'] / 60:.1f} min, CPU time {results['cpu_seconds'] / 60:.1f} min.",
