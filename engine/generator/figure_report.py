@@ -86,6 +86,24 @@ def _realism_md(r: dict) -> list[str]:
             f"| {LABELS[name]} | {_f(m['auc'])} | {', '.join(_f(a, 2) for a in m['fold_aucs'])} | "
             f"{_f(m['pooled_auc'])} [{_f(m['pooled_low'])}, {_f(m['pooled_high'])}] | {_meets(ok)} |"
         )
+    datasets = sorted({d for name in METHODS for d in r["methods"][name].get("by_dataset", {})})
+    if datasets:
+        out += [
+            "",
+            "Pooled out-of-fold AUC on each dataset's lesions alone [95 % CI]:",
+            "",
+            "| method | " + " | ".join(datasets) + " |",
+            "|---|" + "---|" * len(datasets),
+        ]
+        for name in METHODS:
+            by = r["methods"][name].get("by_dataset", {})
+            cells = [
+                f"{_f(by[d]['pooled_auc'])} [{_f(by[d]['low'])}, {_f(by[d]['high'])}] (n={by[d]['lesions']})"
+                if d in by
+                else "n/a"
+                for d in datasets
+            ]
+            out.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
     p = r["power_check"]
     verdict = (
         "passed: the set-up tells a visible flaw apart"

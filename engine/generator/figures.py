@@ -217,12 +217,29 @@ def _segmenter_training_cases(segmenter) -> dict[str, set[str]]:
 # --- the five figures ----------------------------------------------------------------------------
 
 
+def auc_by_dataset(result: dict, groups: list[str], seed: int) -> dict:
+    """The pooled out-of-fold AUC on each dataset's lesions alone (BUSI frames carry burned-in
+    calipers that synthesis erases, a cue BrEaST frames do not give)."""
+    from engine.generator.realism import pooled_auc
+
+    datasets = np.array([g.split("/", 1)[0] for g in groups])
+    real, synthetic = np.array(result["real_scores"]), np.array(result["synthetic_scores"])
+    out = {}
+    for name in sorted(set(datasets)):
+        idx = np.nonzero(datasets == name)[0]
+        if len(idx) >= 2:
+            e = pooled_auc(real[idx], synthetic[idx], seed)
+            out[name] = {"pooled_auc": e.value, "low": e.low, "high": e.high, "lesions": int(len(idx))}
+    return out
+
+
 def realism_figure(c: Collected, cfg: ClassifierConfig, seed: int, log=print) -> dict:
     real = np.stack(c.windows["real"])
     methods = {}
     for name in METHODS:
         t, cpu = time.perf_counter(), time.process_time()
         methods[name] = classifier_auc(real, np.stack(c.windows[name]), c.groups, cfg, seed)
+        methods[name]["by_dataset"] = auc_by_dataset(methods[name], c.groups, seed)
         log(
             f"  {LABELS[name]:32s} AUC {methods[name]['auc']:.3f} "
             f"(folds {', '.join(f'{a:.2f}' for a in methods[name]['fold_aucs'])}) "

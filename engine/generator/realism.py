@@ -87,6 +87,20 @@ def grouped_fold_of(groups: list[str], folds: int, seed: int) -> np.ndarray:
     return grouped_folds(list(groups), folds, seed)
 
 
+def pooled_auc(real_scores: np.ndarray, synthetic_scores: np.ndarray, seed: int = 0, resamples: int = 500):
+    """AUC of out-of-fold scores, real (label 0) against their synthetic twins (label 1), with a
+    bootstrap 95 % interval over lesions (a lesion's real and synthetic window resampled together)."""
+    from engine.evaluation.metrics import bootstrap, roc_auc
+
+    real_scores, synthetic_scores = np.asarray(real_scores), np.asarray(synthetic_scores)
+
+    def statistic(pairs, idx):
+        r, s = pairs
+        return roc_auc(np.r_[np.zeros(len(idx)), np.ones(len(idx))], np.r_[r[idx], s[idx]])
+
+    return bootstrap([(real_scores, synthetic_scores)], len(real_scores), statistic, resamples, seed)
+
+
 def classifier_auc(
     real: np.ndarray,
     synthetic: np.ndarray,
@@ -101,7 +115,7 @@ def classifier_auc(
     with a bootstrap 95 % interval over lesions, and the fold of every lesion.
     """
     from engine.evaluation.arrays import ArraySet
-    from engine.evaluation.metrics import bootstrap, roc_auc
+    from engine.evaluation.metrics import roc_auc
     from engine.evaluation.training import TrainConfig, predict_malignancy, train_classifier
 
     n = len(real)
@@ -129,13 +143,7 @@ def classifier_auc(
         scores[test] = predict_malignancy(model, images[test])
         aucs.append(roc_auc(labels[test], scores[test]))
 
-    def pooled(pairs, idx):
-        real_scores, synthetic_scores = pairs
-        return roc_auc(
-            np.r_[np.zeros(len(idx)), np.ones(len(idx))], np.r_[real_scores[idx], synthetic_scores[idx]]
-        )
-
-    interval = bootstrap([(scores[:n], scores[n:])], n, pooled, resamples=500, seed=seed)
+    interval = pooled_auc(scores[:n], scores[n:], seed)
     return {
         "auc": float(np.mean(aucs)),
         "fold_aucs": [float(a) for a in aucs],
@@ -145,5 +153,7 @@ def classifier_auc(
         "lesions": n,
         "windows": 2 * n,
         "folds": k,
+        "real_scores": [round(float(v), 5) for v in scores[:n]],
+        "synthetic_scores": [round(float(v), 5) for v in scores[n:]],
         "fold_of_lesion": fold.tolist(),
     }

@@ -154,3 +154,17 @@ def test_paired_summary_ratio_and_its_interval():
     assert s["low"] < s["mean"] < s["high"] and s["n"] == 50
     noisy = paired_summary(reference + np.random.default_rng(1).normal(0, 0.2, 50), reference, seed=0)
     assert noisy["ratio_low"] < noisy["ratio"] < noisy["ratio_high"]
+
+
+def test_realism_by_dataset_reads_each_datasets_own_scores():
+    from engine.generator.figures import auc_by_dataset
+
+    # BUSI twins perfectly told apart, BrEaST twins indistinguishable (scores interleaved).
+    result = {
+        "real_scores": [0.1, 0.2, 0.3, 0.2, 0.6, 0.4],
+        "synthetic_scores": [0.9, 0.8, 0.7, 0.2, 0.6, 0.4],
+    }
+    groups = ["busi/a", "busi/b", "busi/c", "breast/x", "breast/y", "breast/z"]
+    by = auc_by_dataset(result, groups, seed=0)
+    assert by["busi"]["pooled_auc"] == 1.0 and by["busi"]["lesions"] == 3
+    assert by["breast"]["pooled_auc"] == 0.5 and by["breast"]["lesions"] == 3
