@@ -1,19 +1,18 @@
-"""Native-resolution speckle under the model's output.
+"""Native-resolution detail under the model's output.
 
 The model draws the lesion on its grid (128 px for a window that is often 300-500 px of the frame),
-so its output, upsampled alone, has no speckle at the scanner's own grain and a blurred margin: a
-small CNN told such lesions from real ones with AUC 0.995. Here the model keeps the frequencies its
-grid holds and the rest comes from the frame's scale:
-- the lesion's outline is the requested mask at native resolution, as sharp as the margin class
-  asks (engine.generator.physics.margin_blur; a soft mask from the mask generator overrides it):
-  the model's output is smoothed inside and outside the mask separately, then joined there;
-- the speckle above the grid's resolution is multiplied back in (speckle is multiplicative): the
-  tissue's own speckle, as a ratio to its local mean, outside the mask, and inside it a fresh
-  speckle field with the grain and contrast measured around the lesion. Nothing of what was under
-  the mask is reused, so a lesion drawn over a real one keeps none of its texture.
-
-Measured on the default model's 180 held-out lesions (the realism figure of `generator-figures`,
-strength 0.6): AUC 0.995 without this step; see the README for the figures with it.
+so its output, upsampled alone, has no speckle at the scanner's own grain, a blurred margin, and
+tissue around the lesion redrawn at the grid's resolution: a small CNN told such lesions from real
+ones with AUC 0.995 (the realism figure of `generator-figures`, 180 held-out lesions). Here:
+- inside the mask the model keeps every frequency its grid holds, and fresh speckle with the grain
+  and contrast measured around the lesion is multiplied in (speckle is multiplicative); nothing of
+  what was under the mask is reused, so a lesion drawn over a real one keeps none of its texture;
+- outside it the tissue keeps its own structure and speckle, and the model sets only its broad level
+  (posterior shadowing or enhancement, a halo): the tissue's ratio to its local mean times the
+  model's local mean, both over several grid pixels;
+- the two meet at the requested outline at native resolution, as sharp as the margin class asks
+  (engine.generator.physics.margin_blur; a soft mask from the mask generator overrides it), each
+  side smoothed only over its own pixels so neither bleeds across the edge.
 """
 
 from __future__ import annotations
@@ -25,7 +24,11 @@ from engine.generator.physics import margin_blur, rayleigh_speckle, speckle_arou
 from engine.generator.window import Window
 from engine.language.description import LesionDescription
 
-CUT_GRID_PX = 1.0  # the split between the model's band and the speckle's: Gaussian sigma in grid px
+# Where the model's band ends and the frame's begins (Gaussian sigma, in model-grid pixels): inside
+# the lesion the model draws everything its grid holds; outside it only broad changes of level
+# (posterior shadowing or enhancement, a halo), the tissue keeps its own structure below that.
+LESION_CUT_GRID_PX = 1.0
+TISSUE_CUT_GRID_PX = 4.0
 MAX_RATIO = 4.0  # a speckle ratio is capped, so one bright reflector never becomes a flare
 
 
@@ -65,22 +68,28 @@ def native_detail(
     mask = mask.astype(bool)
     g = gray.astype(np.float64)
     inside = mask.astype(np.float64)
+    outside = 1.0 - inside
     scale = max(window.width, window.height) / window.size  # native px per grid px
-    sigma = max(CUT_GRID_PX * scale, 0.5)
+    sigma_in = max(LESION_CUT_GRID_PX * scale, 0.5)
+    sigma_out = max(TISSUE_CUT_GRID_PX * scale, 0.5)
+
+    # Inside: the model's lesion at its grid's resolution times fresh speckle. The grain is measured
+    # on the tissue around the lesion with the mask filled by that tissue's local mean, so not even
+    # the statistics depend on what the mask covers.
+    lesion_low = masked_lowpass(model_native, inside, sigma_in)
+    around = np.where(mask, np.rint(masked_lowpass(g, outside, sigma_in)), g).astype(gray.dtype)
+    fresh = rayleigh_speckle(g.shape, speckle_around(around, mask), np.random.default_rng((seed, 1)))
+    fresh = np.clip(fresh / np.maximum(ndimage.gaussian_filter(fresh, sigma_in), 1e-3), 0.0, MAX_RATIO)
+    lesion = lesion_low * fresh
+
+    # Outside: the tissue itself, its broad level set by the model (posterior features, halo).
+    tissue_mean = masked_lowpass(g, outside, sigma_out)
+    ratio = np.clip(g / np.maximum(tissue_mean, 2.0), 0.0, MAX_RATIO)
+    ratio = np.where(tissue_mean > 2.0, ratio, 1.0)
+    # Under the mask the fresh speckle, never the frame's: whatever was there (a real lesion) leaves
+    # no trace, even where a soft margin lets the tissue level show through.
+    ratio = np.where(mask, fresh, ratio)
+    tissue = masked_lowpass(model_native, outside, sigma_out) * ratio
 
     alpha = lesion_alpha(mask, description, soft_mask)
-    low = alpha * masked_lowpass(model_native, inside, sigma) + (1.0 - alpha) * masked_lowpass(
-        model_native, 1.0 - inside, sigma
-    )
-
-    tissue_mean = masked_lowpass(g, 1.0 - inside, sigma)
-    # The grain is measured on the tissue around the lesion, with the mask filled by that tissue's
-    # local mean, so not even the statistics depend on what the mask covers.
-    around = np.where(mask, np.rint(tissue_mean), g).astype(gray.dtype)
-    fresh = rayleigh_speckle(g.shape, speckle_around(around, mask), np.random.default_rng((seed, 1)))
-    fresh = np.clip(fresh / np.maximum(ndimage.gaussian_filter(fresh, sigma), 1e-3), 0.0, MAX_RATIO)
-    tissue = np.clip(g / np.maximum(tissue_mean, 2.0), 0.0, MAX_RATIO)
-    # Under the mask only fresh speckle: whatever was there (a real lesion) leaves no trace.
-    tissue = np.where(mask | (tissue_mean <= 2.0), np.where(mask, fresh, 1.0), tissue)
-    speckle = alpha * fresh + (1.0 - alpha) * tissue
-    return low * speckle
+    return alpha * lesion + (1.0 - alpha) * tissue

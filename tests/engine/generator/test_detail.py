@@ -74,3 +74,14 @@ def test_masked_lowpass_does_not_mix_across_the_edge():
     outside = (~_disk()).astype(float)
     low = masked_lowpass(values, outside, 6.0)
     assert np.allclose(low[~_disk()], 200.0)
+
+
+def test_tissue_keeps_its_structure_and_takes_the_models_broad_level():
+    gray, mask = _tissue(2), _disk()
+    yy, xx = np.mgrid[:SIDE, :SIDE]
+    shadow = (yy > 150) & (np.abs(xx - 96) < 30)  # the model darkened the columns below the lesion
+    model = np.where(mask, 50.0, np.where(shadow, 60.0, 120.0))
+    out = native_detail(gray, mask, model, WINDOW, DESCRIPTION, seed=0)
+    core = (yy > 165) & (np.abs(xx - 96) < 12)
+    assert abs(out[core].mean() - 60.0) < 12.0  # the model's level ...
+    assert np.corrcoef(out[core], gray[core].astype(float))[0, 1] > 0.8  # ... on the tissue's own grain
