@@ -7,8 +7,9 @@ little too small, BUSI's calipers) came from the real lesion. Here each held-out
 and description are moved to a lesion-free BUSI frame (a "normal" image, the canvases users draw
 on), at the same relative position, and drawn there; the classifier sees the real lesion's window
 against the window of its twin on the canvas. Nothing of the real lesion can leak, but the
-backgrounds differ, so every method, the controls included, is easier to tell apart here.
-Each canvas holds one lesion, so no background appears in two folds.
+backgrounds differ; the real lesion itself pasted onto the canvas (the cut-and-paste control of
+engine.generator.figures) shows what that difference alone gives away. Each canvas holds one
+lesion, so no background appears in two folds.
 """
 
 from __future__ import annotations

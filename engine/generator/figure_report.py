@@ -124,9 +124,9 @@ def _canvas_realism_md(r: dict) -> list[str]:
         "",
         "Each held-out BUSI lesion's mask and description moved to its own lesion-free frame (same "
         "relative position) and drawn there; its real window against the twin's window. Nothing of the "
-        "real lesion can leak into the synthetic one, but the backgrounds differ, so every method is "
-        "easier to tell apart here than in figure 1. The cut-and-paste control pastes the real lesion "
-        "itself onto the canvas.",
+        "real lesion can leak into the synthetic one, but the backgrounds differ. The cut-and-paste "
+        "control here pastes the real lesion itself onto the canvas, so its AUC is what the change of "
+        "background alone gives away: the floor of this protocol.",
         "",
     ]
     if "methods" not in r:
