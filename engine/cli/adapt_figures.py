@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.generator_options import add_sampling_options, realism_classifier
+
 NAME = "adapt-figures"
 HELP = (
     "adapt a BUSI-only generator on nested subsets of BrEaST training images and measure realism AUC, "
@@ -13,8 +15,6 @@ HELP = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from engine.generator import defaults
-
     p.add_argument("--base", type=Path, required=True, help="the BUSI-only model folder")
     p.add_argument(
         "--reference", type=Path, default=None, help="the model trained on BrEaST's training split"
@@ -47,26 +47,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=None, help="only the first N held-out lesions (quick run)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--sample-steps", type=int, default=defaults.STEPS)
-    p.add_argument("--guidance", type=float, default=defaults.GUIDANCE)
-    p.add_argument("--strength", type=float, default=defaults.STRENGTH)
-    p.add_argument(
-        "--no-native-detail", action="store_true",
-        help="measure the model's output pasted as it is, without the native outline and speckle",
-    )  # fmt: skip
+    add_sampling_options(p, steps_flag="--sample-steps")
     p.add_argument("--epochs", type=int, default=None, help="realism classifier epochs (default: 20)")
     p.add_argument("--describe-model", choices=["refit", "bundled"], default="refit")
     p.add_argument("--data", type=Path, default=None, help="data root holding bus/ (default: BUS_DATA_ROOT)")
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
     import shlex
     import sys
 
     from engine.adapt.figures import AdaptFigureSettings, run_adapt_figures, write_report
     from engine.errors import InputError
-    from engine.generator.realism import ClassifierConfig
     from engine.settings import RESOURCES, get_settings
 
     try:
@@ -75,9 +67,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--sizes {args.sizes!r} must be integers separated by commas") from exc
     if not sizes or min(sizes) < 1:
         raise InputError(f"--sizes {args.sizes!r}: at least one subset of 1 or more images")
-    classifier = ClassifierConfig()
-    if args.epochs is not None:
-        classifier = dataclasses.replace(classifier, epochs=args.epochs)
     settings = AdaptFigureSettings(
         base=args.base,
         reference=args.reference,
@@ -99,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         strength=args.strength,
         native_detail=not args.no_native_detail,
-        classifier=classifier,
+        classifier=realism_classifier(args.epochs),
         describe_model=args.describe_model,
     )
     results = run_adapt_figures(settings, log=lambda *a, **k: print(*a, flush=True))

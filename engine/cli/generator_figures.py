@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.generator_options import add_sampling_options, realism_classifier
+
 NAME = "generator-figures"
 HELP = (
     "measure a generator model on its held-out lesions: realism AUC, mask and attribute adherence, "
@@ -13,8 +15,6 @@ HELP = (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from engine.generator import defaults
-
     p.add_argument(
         "--model", type=Path, default=None, help="model folder with split.json (default: BUS_MODEL_DIR)"
     )
@@ -28,13 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--split", choices=["validation+test", "test"], default="validation+test",
         help="held-out lesions: the test split alone is small (default: validation + test)",
     )  # fmt: skip
-    p.add_argument("--steps", type=int, default=defaults.STEPS)
-    p.add_argument("--guidance", type=float, default=defaults.GUIDANCE)
-    p.add_argument("--strength", type=float, default=defaults.STRENGTH)
-    p.add_argument(
-        "--no-native-detail", action="store_true",
-        help="measure the model's output pasted as it is, without the native outline and speckle",
-    )  # fmt: skip
+    add_sampling_options(p)
     p.add_argument(
         "--describe-model", choices=["refit", "bundled"], default="refit",
         help="attribute measurement for figure 3: refit without the held-out patients (out-of-sample, "
@@ -55,14 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
     import shlex
     import sys
 
     from engine.errors import InputError
     from engine.generator.figure_report import write_report
     from engine.generator.figures import FigureSettings, run_figures
-    from engine.generator.realism import ClassifierConfig
     from engine.settings import get_settings
 
     if args.limit is not None and args.limit < 4:
@@ -70,9 +62,6 @@ def run(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise InputError(f"--threads {args.threads} must be at least 1")
     settings = get_settings()
-    classifier = ClassifierConfig()
-    if args.epochs is not None:
-        classifier = dataclasses.replace(classifier, epochs=args.epochs)
     figure_settings = FigureSettings(
         model_dir=args.model or settings.model_dir,
         data_root=args.data or settings.data_root,
@@ -84,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         strength=args.strength,
         native_detail=not args.no_native_detail,
-        classifier=classifier,
+        classifier=realism_classifier(args.epochs),
         describe_model=args.describe_model,
         inception=args.inception,
         segmenter_dir=args.segmenter,

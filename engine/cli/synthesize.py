@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.cli.generator_options import add_native_detail_option
 from engine.generator import defaults
 from engine.settings import BACKENDS, sample_study_path
 
@@ -59,11 +60,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="diffusion sampler (default: the model's, DPM-Solver++)",
     )
-    p.add_argument(
-        "--no-native-detail",
-        action="store_true",
-        help="paste the model's output as it is, without the native outline and speckle under it",
-    )
+    add_native_detail_option(p)
     p.add_argument(
         "--backend",
         choices=BACKENDS,

@@ -204,6 +204,15 @@ def _attributes_md(r: dict) -> list[str]:
     return out
 
 
+def _distance_rows(values: dict) -> list[str]:
+    """One row per method (and real vs real): FID (sd) and KID (sd) over the halvings."""
+    return [
+        f"| {name if name == REAL_VS_REAL else LABELS[name]} | {_f(v['fid'], 2)} ({_f(v['fid_sd'], 2)}) | "
+        f"{_f(v['kid'], 4)} ({_f(v['kid_sd'], 4)}) |"
+        for name, v in values.items()
+    ]
+
+
 def _distances_md(r: dict) -> list[str]:
     s = r["segmenter"]
     first = next(iter(s["values"].values()))
@@ -217,11 +226,7 @@ def _distances_md(r: dict) -> list[str]:
         "| method | FID (segmenter) | KID (segmenter) |",
         "|---|---|---|",
     ]
-    for name, v in s["values"].items():
-        label = name if name == REAL_VS_REAL else LABELS[name]
-        out.append(
-            f"| {label} | {_f(v['fid'], 2)} ({_f(v['fid_sd'], 2)}) | {_f(v['kid'], 4)} ({_f(v['kid_sd'], 4)}) |"
-        )
+    out += _distance_rows(s["values"])
     inc = r["inception"]
     if inc["computed"]:
         out += [
@@ -231,11 +236,7 @@ def _distances_md(r: dict) -> list[str]:
             "| method | FID | KID |",
             "|---|---|---|",
         ]
-        for name, v in inc["values"].items():
-            label = name if name == REAL_VS_REAL else LABELS[name]
-            out.append(
-                f"| {label} | {_f(v['fid'], 2)} ({_f(v['fid_sd'], 2)}) | {_f(v['kid'], 4)} ({_f(v['kid_sd'], 4)}) |"
-            )
+        out += _distance_rows(inc["values"])
     else:
         out += ["", f"Standard (Inception) FID: not computed: {inc['why']}."]
     return [*out, ""]

@@ -233,18 +233,26 @@ def auc_by_dataset(result: dict, groups: list[str], seed: int) -> dict:
     return out
 
 
-def realism_figure(c: Collected, cfg: ClassifierConfig, seed: int, log=print) -> dict:
-    real = np.stack(c.windows["real"])
+def _classify_methods(
+    real: np.ndarray, windows: dict, groups: list[str], cfg: ClassifierConfig, seed: int, log
+):
+    """classifier_auc of every method's windows against `real`, with its pooled AUC per dataset."""
     methods = {}
     for name in METHODS:
         t, cpu = time.perf_counter(), time.process_time()
-        methods[name] = classifier_auc(real, np.stack(c.windows[name]), c.groups, cfg, seed)
-        methods[name]["by_dataset"] = auc_by_dataset(methods[name], c.groups, seed)
+        methods[name] = classifier_auc(real, np.stack(windows[name]), groups, cfg, seed)
+        methods[name]["by_dataset"] = auc_by_dataset(methods[name], groups, seed)
         log(
             f"  {LABELS[name]:32s} AUC {methods[name]['auc']:.3f} "
             f"(folds {', '.join(f'{a:.2f}' for a in methods[name]['fold_aucs'])}) "
             f"{time.perf_counter() - t:.0f} s wall, {time.process_time() - cpu:.0f} s CPU", flush=True
         )  # fmt: skip
+    return methods
+
+
+def realism_figure(c: Collected, cfg: ClassifierConfig, seed: int, log=print) -> dict:
+    real = np.stack(c.windows["real"])
+    methods = _classify_methods(real, c.windows, c.groups, cfg, seed, log)
     controls = {name: methods[name]["auc"] for name in CONTROLS}
     return {
         "methods": methods,
@@ -293,12 +301,7 @@ def canvas_realism_figure(lesions, pipe, settings: FigureSettings, log=print) ->
         return {"lesions": len(pairs), "note": "too few BUSI lesions to draw on canvases"}
     log(f"  {len(pairs)} BUSI lesions drawn on as many lesion-free frames", flush=True)
     real = np.stack(windows["real"])
-    methods = {}
-    for name in METHODS:
-        methods[name] = classifier_auc(
-            real, np.stack(windows[name]), groups, settings.classifier, settings.seed
-        )
-        log(f"  {LABELS[name]:32s} AUC {methods[name]['auc']:.3f}", flush=True)
+    methods = _classify_methods(real, windows, groups, settings.classifier, settings.seed, log)
     return {"methods": methods, "lesions": len(pairs), "pairs": pairs, "target": REALISM_TARGET}
 
 
