@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
@@ -36,6 +37,7 @@ from engine.generator.heldout import read_split_file
 BREAST = "breast"
 BEFORE = "BUSI-only (before)"
 REFERENCE = "BrEaST training split (reference)"
+FINE_TUNED = "BUSI-only, fine-tuned in full on BrEaST's training split"
 JOINT = "BUSI + BrEaST training split (joint)"
 GAP_TARGET = 0.5  # adaptation on 30 images closes at least half the realism gap
 ADHERENCE_DROP = 0.05  # mask and attribute adherence fall by no more than 5 %
@@ -55,6 +57,11 @@ class AdaptFigureSettings:
     rank: int = 8
     targets: str = "all"
     lr: float = 1e-3
+    preserve_guidance: float = PRESERVE_GUIDANCE  # engine.adapt.train.guidance_drift's weight
+    # The full fine-tune: the base with every denoiser weight trained on all of BrEaST's training
+    # split (the comparison LoRA is measured against in the literature); 0 steps: not made.
+    full_steps: int = 600
+    full_lr: float = 1e-4
     eval_splits: tuple[str, ...] = ("validation", "test")
     limit: int | None = None
     seed: int = 0
@@ -179,7 +186,36 @@ def _same_recipe(cfg, s: AdaptFigureSettings) -> bool:
         cfg.rank == s.rank
         and tuple(cfg.target_modules) == TARGET_SETS[s.targets]
         and (t.get("steps"), t.get("batch"), t.get("lr"), t.get("seed")) == (s.steps, s.batch, s.lr, s.seed)
+        and t.get("preserve_guidance", 0.0) == s.preserve_guidance
     )
+
+
+def train_full_fine_tune(s: AdaptFigureSettings, split: dict, log=print) -> Path | None:
+    """The base fine-tuned in full on every BrEaST training image (kept when made with the same
+    recipe, resumed when stopped); None when `full_steps` is 0."""
+    from engine.adapt.train import CHECKPOINT, FULL, AdaptConfig, adapt
+
+    if s.full_steps < 1:
+        return None
+    folder = s.out / "fine-tuned-full"
+    cases = breast_training_cases(split)
+    recipe = {"steps": s.full_steps, "lr": s.full_lr, "batch": s.batch, "seed": s.seed, "images": len(cases)}
+    summary = folder / "summary.json"
+    if summary.is_file():
+        t = json.loads(summary.read_text())["training"]
+        if {k: t.get(k) for k in recipe} == recipe:
+            return folder
+    log(f"fine-tuning the base in full on {len(cases)} BrEaST training images ({s.full_steps} steps) ...")
+    adapt(
+        AdaptConfig(
+            model=s.base, data=s.data_root / "bus" / "BrEaST-Lesions_USG", out=folder, targets=FULL,
+            preserve_guidance=0.0, steps=s.full_steps, batch=s.batch, lr=s.full_lr, seed=s.seed,
+            threads=s.threads, format=BREAST, keep=tuple(cases),
+            resume=(folder / CHECKPOINT).is_file(), log_every=25,
+        ),
+        log=log,
+    )  # fmt: skip
+    return folder
 
 
 def adapter_load_seconds(base: Path, adapter: Path, repeats: int = 3) -> float:
@@ -269,9 +305,13 @@ def heldout_loss(pipe, lesions, seed: int) -> float:
         return float(adapt_loss(model, scheduler, batch, gen, 0.0, timesteps, noise))
 
 
-def _model_list(s: AdaptFigureSettings, adapters: dict) -> list[tuple[str, Path, list]]:
+def _model_list(
+    s: AdaptFigureSettings, adapters: dict, fine_tuned: Path | None
+) -> list[tuple[str, Path, list]]:
     models = [(BEFORE, s.base, [])]
     models += [(_adapted(n), s.base, [(Path(adapters[n]["folder"]), 1.0)]) for n in s.sizes]
+    if fine_tuned is not None:
+        models.append((FINE_TUNED, fine_tuned, []))
     if s.reference is not None:
         models.append((REFERENCE, s.reference, []))
     if s.joint is not None:
@@ -321,14 +361,16 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
     describe, describe_info = describe_model_for(figure_settings, lesions, log)
     segmenter = load_segmenter(BUNDLED_FOLDER)
     adapters = train_adapters(s, subsets, log)
+    fine_tuned = train_full_fine_tune(s, split, log)
     rows, kept = {}, []
-    for name, model_dir, with_adapters in _model_list(s, adapters):
+    for name, model_dir, with_adapters in _model_list(s, adapters, fine_tuned):
         path = s.out / "models" / f"{_slug(name)}.json"
         key = {
             "model": str(model_dir),
             "adapters": [
                 [str(p), w, weights_digest(Path(p) / "adapter_model.safetensors")] for p, w in with_adapters
             ],
+            "weights": weights_digest(Path(model_dir) / "model.safetensors"),
             "adapter_steps": s.steps,
             "lesions": [x.sample_id for x in lesions],
             "sampling": [s.sample_steps, s.guidance, s.strength, s.seed, s.native_detail],
@@ -361,7 +403,20 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
             "joint": str(s.joint) if s.joint else None,
             "split": str(s.split),
             "sizes": list(s.sizes),
-            "adapter": {"steps": s.steps, "batch": s.batch, "rank": s.rank, "lr": s.lr, "targets": s.targets},
+            "adapter": {
+                "steps": s.steps,
+                "batch": s.batch,
+                "rank": s.rank,
+                "lr": s.lr,
+                "targets": s.targets,
+                "preserve_guidance": s.preserve_guidance,
+            },
+            "full_fine_tune": {
+                "steps": s.full_steps,
+                "lr": s.full_lr,
+                "images": len(breast_training_cases(split)),
+                "folder": str(fine_tuned) if fine_tuned else None,
+            },
             "sampling": {
                 "steps": s.sample_steps,
                 "guidance": s.guidance,
@@ -387,11 +442,16 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
 
 
 def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
-    """Gap to the reference closed by each adapter (realism AUC, FID, KID, held-out loss; lower is
+    """Gap to each reference closed by each adapter (realism AUC, FID, KID, held-out loss; lower is
     better for each) and its change in mask/attribute adherence. A gap is only defined where the
-    reference is better than the model before adaptation."""
+    reference is better than the model before adaptation.
+
+    The realism target is judged against the full fine-tune when there is one: of the two models
+    trained on all of BrEaST's training split, it is the one that starts from the same base (a
+    model trained on those 200 images alone is measured too, suffix "_scratch")."""
     before = rows[BEFORE]["diffusion"]
-    references = {"": rows.get(REFERENCE), "_joint": rows.get(JOINT)}
+    references = {"": rows.get(FINE_TUNED) or rows.get(REFERENCE), "_scratch": rows.get(REFERENCE)}
+    references["_joint"] = rows.get(JOINT)
     out = {}
     for n in s.sizes:
         after = rows[_adapted(n)]["diffusion"]
@@ -450,11 +510,13 @@ def markdown(results: dict, command: str) -> str:
         "",
         f"- Base: `{st['base']}` (BUSI only); reference: `{st['reference']}` (BrEaST training split); "
         f"split `{st['split']}`.",
+        _full_line(st, results),
         f"- Held-out: {results['data']['lesions']} BrEaST lesions of {results['data']['images']} images "
         f"({' + '.join(st['eval_splits'])} parts), each synthesized in place (its frame, mask and "
         "radiologists' description), with the generator figures' measures.",
         f"- Adapters: LoRA rank {st['adapter']['rank']}, {st['adapter']['steps']} steps at batch "
-        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, on nested subsets of BrEaST training images "
+        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, guidance-drift penalty "
+        f"{st['adapter'].get('preserve_guidance', 0.0):g}, on nested subsets of BrEaST training images "
         f"({', '.join(f'{n}' for n in results['subsets'])}; subsets.json).",
         f"- Sampling: {st['sampling']['steps']} steps, guidance {st['sampling']['guidance']:g}, strength "
         f"{st['sampling']['strength']:g}, native detail {'on' if st['sampling'].get('native_detail') else 'off'}, "
@@ -490,9 +552,9 @@ def markdown(results: dict, command: str) -> str:
         "the generation region) on the held-out windows at fixed timesteps and noise.",
         "",
         "| adapter | trainable parameters | CPU wall time | size on disk | load (fuse) time | "
-        "realism gap closed | FID gap closed | loss gap closed | FID / loss gap to joint closed | "
-        "mask adherence change | attribute adherence change |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "realism gap closed | FID gap closed | loss gap closed | realism / FID / loss gap to BrEaST-only "
+        "closed | FID / loss gap to joint closed | mask adherence change | attribute adherence change |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, a in results["adapters"].items():
         row = results["summary"][n]
@@ -501,13 +563,32 @@ def markdown(results: dict, command: str) -> str:
             f"{a['size_bytes'] / 1e6:.2f} MB | {a['load_seconds'] * 1000:.0f} ms | "
             f"{_f(row['realism_auc_gap_closed'], 2)} | {_f(row['fid_gap_closed'], 2)} | "
             f"{_f(row.get('heldout_loss_gap_closed'), 2)} | "
+            f"{_f(row.get('realism_auc_gap_closed_scratch'), 2)} / {_f(row.get('fid_gap_closed_scratch'), 2)} / "
+            f"{_f(row.get('heldout_loss_gap_closed_scratch'), 2)} | "
             f"{_f(row.get('fid_gap_closed_joint'), 2)} / {_f(row.get('heldout_loss_gap_closed_joint'), 2)} | "
             f"{_f(100 * row['mask_adherence_change'], 1)} % | {_f(100 * row['attribute_adherence_change'], 1)} % |"
         )
-    lines += ["", "Targets:"]
+    reference = "the full fine-tune" if FINE_TUNED in results["models"] else "the BrEaST-only model"
+    lines += [
+        "",
+        f"Gaps closed (first three columns): to {reference}; n/a where it is not better than the base.",
+        "",
+        "Targets:",
+    ]
     for target, met in results["summary"]["targets"].items():
         lines.append(f"- {target}: {'n/a' if met is None else ('yes' if met else '**no**')}")
     return "\n".join(lines) + "\n"
+
+
+def _full_line(st: dict, results: dict) -> str:
+    full = st.get("full_fine_tune") or {}
+    if not full.get("folder"):
+        return "- No full fine-tune was made (--full-steps 0)."
+    return (
+        f"- Full fine-tune: the base with every denoiser weight trained on all {full['images']} "
+        f"BrEaST training images, {full['steps']} steps at batch {st['adapter']['batch']}, lr {full['lr']:g} "
+        f"(`{full['folder']}`); the realism target is judged against it."
+    )
 
 
 def plot(results: dict, path: Path) -> Path:
@@ -522,6 +603,7 @@ def plot(results: dict, path: Path) -> Path:
     before = models[BEFORE]["diffusion"]
     reference = models.get(REFERENCE, {}).get("diffusion")
     joint = models.get(JOINT, {}).get("diffusion")
+    full = models.get(FINE_TUNED, {}).get("diffusion")
     panels = (
         ("realism_auc", "realism AUC (0.5 = indistinguishable)"),
         ("fid", "FID on segmenter features"),
@@ -537,6 +619,8 @@ def plot(results: dict, path: Path) -> Path:
         ax.axhline(before[key], color="tab:red", ls="--", label="BUSI-only (before)")
         if reference:
             ax.axhline(reference[key], color="tab:green", ls=":", label="BrEaST-trained (reference)")
+        if full:
+            ax.axhline(full[key], color="tab:orange", ls=(0, (5, 1)), label="fine-tuned in full on BrEaST")
         if joint:
             ax.axhline(joint[key], color="tab:purple", ls="-.", label="BUSI + BrEaST (joint)")
         ax.set_xscale("log")

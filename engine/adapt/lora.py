@@ -8,6 +8,7 @@ with adapters runs (and exports to ONNX) exactly like a plain model of the same 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -48,6 +49,17 @@ def add_trainable_adapter(
     if not params:
         raise ModelError("the denoiser has none of the LoRA target layers; is this a BUS Studio model?")
     return params
+
+
+@contextmanager
+def base_only(model):
+    """Run `model` as the frozen base inside the block: the training adapter switched off."""
+    unet = model.denoiser.unet
+    unet.disable_adapters()
+    try:
+        yield model
+    finally:
+        unet.enable_adapters()
 
 
 def adapter_state(model) -> dict[str, torch.Tensor]:

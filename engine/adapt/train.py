@@ -10,15 +10,18 @@ stay frozen, so the adapter is a few hundred kB.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.adapt.data import AdaptData, fingerprint, read_local_images
 from engine.adapt.files import TARGET_SETS, AdapterConfig, base_sha256, save_adapter
 from engine.adapt.lora import adapter_state, add_trainable_adapter, set_adapter_state, trainable_count
@@ -27,6 +30,8 @@ from engine.fileio import append_csv_row, atomic_write, atomic_write_bytes
 
 LOG_FIELDS = ("step", "loss", "lr", "seconds", "samples_per_second")
 CHECKPOINT = "checkpoint.pt"
+FULL = "full"
+GUIDANCE_ROWS = 4  # described rows per step that the guidance-drift penalty looks at (it costs passes)
 
 
 @dataclass
@@ -36,13 +41,18 @@ class AdaptConfig:
     out: Path
     rank: int = 8
     alpha: float | None = None  # LoRA scale alpha/rank; default alpha = rank
-    targets: str = "all"  # engine.adapt.files.TARGET_SETS: "all" or "no-cross-attention"
+    # engine.adapt.files.TARGET_SETS ("all" or "no-cross-attention"), or FULL: every denoiser weight
+    # trains and a whole model folder is saved (the full fine-tuning adapters are compared with)
+    targets: str = "all"
     steps: int = 300
     batch: int = 8
     lr: float = 1e-3
     warmup: int = 20
     seed: int = 0
     p_null: float = 0.1  # lesion rows swapped for the null sequence: guidance keeps working
+    # Weight of the penalty on changing how the description steers the output (guidance_drift);
+    # 0 lets the adapter relearn it from the site's descriptions too.
+    preserve_guidance: float = PRESERVE_GUIDANCE
     context_fraction: float = 0.25
     frames_per_study: int = 4
     save_every: int = 50
@@ -58,10 +68,19 @@ class AdaptConfig:
 
 
 def adapt_loss(
-    model, scheduler, batch: dict, gen: torch.Generator, p_null: float, timesteps=None, noise=None
+    model,
+    scheduler,
+    batch: dict,
+    gen: torch.Generator,
+    p_null: float,
+    timesteps=None,
+    noise=None,
+    preserve_guidance: float = 0.0,
+    frozen=None,
 ) -> torch.Tensor:
     """v-prediction loss (the base training's objective), weighted per pixel by the batch's weight;
-    random timesteps and noise from `gen` unless given (a fixed evaluation passes its own)."""
+    random timesteps and noise from `gen` unless given (a fixed evaluation passes its own).
+    `preserve_guidance` > 0 adds that weight times `guidance_drift` on a few described rows."""
     x0, conditions, weight = batch["x"], batch["conditions"], batch["weight"]
     b = x0.shape[0]
     if timesteps is None:
@@ -73,13 +92,45 @@ def adapt_loss(
     conditioner = model.conditioner
     seq = conditioner.null(b).clone()  # context rows: no description
     n = batch["lesion_rows"]
+    keep = torch.zeros(0, dtype=torch.bool)
     if n:
         with torch.no_grad():
             described = conditioner(batch["tokens"], batch["attributes"], batch["token_mask"])
         keep = torch.rand(n, generator=gen) >= p_null
         seq[:n] = torch.where(keep[:, None, None], described, seq[:n])
     pred = model(noisy, conditions, timesteps, seq.detach())
-    return ((pred - target) ** 2 * weight).sum() / weight.sum()
+    loss = ((pred - target) ** 2 * weight).sum() / weight.sum()
+    if preserve_guidance > 0 and n:
+        rows = torch.nonzero(keep).flatten()[:GUIDANCE_ROWS]
+        if len(rows):
+            drift = guidance_drift(
+                model, noisy[rows], conditions[rows], timesteps[rows], seq[rows].detach(), pred[rows],
+                conditioner.null(len(rows)), weight[rows], frozen,
+            )  # fmt: skip
+            loss = loss + preserve_guidance * drift
+    return loss
+
+
+def guidance_drift(model, noisy, conditions, timesteps, described, pred_described, null, weight, frozen=None):
+    """How far training moved the description's pull on the prediction (with the description minus
+    without it: what classifier-free guidance amplifies) from the base model's: `frozen`, a copy of
+    the base, or else `model` with its adapter switched off.
+
+    Penalising it lets the adapter learn the site's texture, which both predictions share, while
+    the lesion still looks the way its description asks (attribute adherence)."""
+    from engine.adapt.lora import base_only
+
+    pred_null = model(noisy, conditions, timesteps, null)
+    with torch.no_grad(), nullcontext(frozen) if frozen is not None else base_only(model) as base:
+        twice = base(
+            torch.cat([noisy, noisy]),
+            torch.cat([conditions, conditions]),
+            torch.cat([timesteps, timesteps]),
+            torch.cat([described, null]),
+        )
+    base_pull = twice[: len(noisy)] - twice[len(noisy) :]
+    drift = (pred_described - pred_null) - base_pull
+    return (drift**2 * weight).sum() / weight.sum()
 
 
 def progress_line(step: int, total: int, loss: float, rate: float) -> str:
@@ -120,9 +171,31 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         f"{len(data.context_images)} without mask) from {cfg.data}"
     )
     torch.manual_seed(cfg.seed)
-    if cfg.targets not in TARGET_SETS:
-        raise InputError(f"targets {cfg.targets!r} must be one of {', '.join(TARGET_SETS)}")
-    params = add_trainable_adapter(model, cfg.rank, cfg.alpha, TARGET_SETS[cfg.targets])
+    full = cfg.targets == FULL
+    if cfg.targets not in TARGET_SETS and not full:
+        raise InputError(f"targets {cfg.targets!r} must be one of {', '.join([*TARGET_SETS, FULL])}")
+    frozen = None
+    if full:
+        if cfg.preserve_guidance > 0:
+            frozen = copy.deepcopy(model).requires_grad_(False)
+        model.requires_grad_(False)
+        params = list(model.denoiser.parameters())
+        for p in params:
+            p.requires_grad_(True)
+
+        def trained_state():
+            return {k: v.detach().clone() for k, v in model.denoiser.state_dict().items()}
+
+        restore = model.denoiser.load_state_dict
+    else:
+        params = add_trainable_adapter(model, cfg.rank, cfg.alpha, TARGET_SETS[cfg.targets])
+
+        def trained_state():
+            return adapter_state(model)
+
+        def restore(state):
+            set_adapter_state(model, state)
+
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     scheduler = make_training_scheduler()
     out.mkdir(parents=True, exist_ok=True)
@@ -137,14 +210,16 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
             ("data", data_hash),
             ("rank", cfg.rank),
             ("targets", cfg.targets),
+            ("preserve_guidance", cfg.preserve_guidance),
         )
+        made_before = {"targets": "all", "preserve_guidance": 0.0}  # checkpoints older than the key
         for key, now in now_state:
-            if state.get(key, "all") != now:
+            if state.get(key, made_before.get(key)) != now:
                 raise InputError(
-                    f"--resume: {ckpt_path} was made with another {key} ({state[key]}, now {now}); "
+                    f"--resume: {ckpt_path} was made with another {key} ({state.get(key, made_before.get(key))}, now {now}); "
                     "start a fresh run in another folder"
                 )
-        set_adapter_state(model, state["adapter"])
+        restore(state.get("trained", state.get("adapter")))  # "adapter": before full fine-tuning
         optimizer.load_state_dict(state["optimizer"])
         step, seconds_before = int(state["step"]), float(state["seconds"])
         log(f"resumed from {ckpt_path} at step {step}")
@@ -158,7 +233,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
 
     def save_checkpoint() -> None:
         state = {
-            "adapter": adapter_state(model),
+            "trained": trained_state(),
             "optimizer": optimizer.state_dict(),
             "step": step,
             "seconds": seconds(),
@@ -166,6 +241,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
             "data": data_hash,
             "rank": cfg.rank,
             "targets": cfg.targets,
+            "preserve_guidance": cfg.preserve_guidance,
             "config": cfg.to_dict(),
         }
         atomic_write(ckpt_path, lambda tmp: torch.save(state, tmp))
@@ -178,7 +254,10 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         for g in optimizer.param_groups:
             g["lr"] = lr
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        loss = adapt_loss(model, scheduler, data.batch(step, cfg.batch, cfg.seed), gen, cfg.p_null)
+        batch = data.batch(step, cfg.batch, cfg.seed)
+        loss = adapt_loss(
+            model, scheduler, batch, gen, cfg.p_null, preserve_guidance=cfg.preserve_guidance, frozen=frozen
+        )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -206,6 +285,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         "batch": cfg.batch,
         "lr": cfg.lr,
         "seed": cfg.seed,
+        "preserve_guidance": cfg.preserve_guidance,
         "data": str(cfg.data),
         "data_fingerprint": data_hash,
         "wall_seconds": round(wall, 1),
@@ -213,6 +293,8 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         "torch": torch.__version__,
         "final_loss": round(loss_value, 6),
     }
+    if full:
+        return _save_fine_tuned(pipe, cfg, base_hash, training, trainable_count(params), log)
     config = AdapterConfig(
         rank=cfg.rank,
         alpha=float(cfg.alpha if cfg.alpha is not None else cfg.rank),
@@ -228,6 +310,29 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
     log(
         f"saved the adapter to {out} ({config.trainable_parameters} trainable parameters, "
         f"{step} steps, {wall / 60:.1f} min)"
+    )
+    return summary
+
+
+def _save_fine_tuned(pipe, cfg: AdaptConfig, base_hash: str, training: dict, trainable: int, log) -> dict:
+    """A full fine-tune is a model of its own: pipeline.json + model.safetensors in `out`, its info
+    naming the base it started from."""
+    out = Path(cfg.out)
+    pipe.info = {
+        **(pipe.info or {}),
+        "fine_tuned_from": {"model_dir": str(cfg.model), "weights_sha256": base_hash},
+        "training": training,
+    }
+    pipe.save_pretrained(out)
+    summary = {
+        "model": str(out),
+        "trainable_parameters": trainable,
+        "training": training,
+        "config": cfg.to_dict(),
+    }
+    atomic_write_bytes(out / "summary.json", (json.dumps(summary, indent=2) + "\n").encode())
+    log(
+        f"saved the fine-tuned model to {out} ({trainable} trainable parameters, {training['wall_seconds'] / 60:.1f} min)"
     )
     return summary
 

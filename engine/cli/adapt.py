@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.adapt import PRESERVE_GUIDANCE
+
 NAME = "adapt"
 HELP = (
     "adapt the generator to a site's scanner: LoRA fine-tuning on local DICOM studies or a dataset "
@@ -26,10 +28,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=None, help="LoRA alpha (default: the rank)")
     p.add_argument(
         "--targets",
-        choices=("all", "no-cross-attention"),
+        choices=("all", "no-cross-attention", "full"),
         default="all",
         help="layers adapted: all attention, ResNet and transformer projections, or all but the "
-        "cross-attention through which the description enters",
+        "cross-attention through which the description enters; 'full' trains every denoiser weight "
+        "and saves a whole model folder instead of an adapter",
+    )
+    p.add_argument(
+        "--preserve-guidance",
+        type=float,
+        default=PRESERVE_GUIDANCE,
+        help="weight of the penalty on changing how the description steers the lesion (0: the adapter "
+        "may relearn it from the site's own descriptions; default %(default)s)",
     )
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=8)
@@ -91,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         rank=args.rank,
         alpha=args.alpha,
         targets=args.targets,
+        preserve_guidance=args.preserve_guidance,
         steps=args.steps,
         batch=args.batch,
         lr=args.lr,
@@ -105,6 +116,9 @@ def run(args: argparse.Namespace) -> int:
         keep=read_subset(args.subset) if args.subset else None,
     )
     summary = adapt(cfg, log=lambda msg: print(msg, flush=True))
+    if args.targets == "full":
+        print(f"model: {args.out}; use it: bus-engine synthesize --model {args.out} ...")
+        return 0
     size = (args.out / "adapter_model.safetensors").stat().st_size
     print(
         f"adapter: {args.out}  {summary['trainable_parameters']} trainable parameters, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.cli.generator_options import add_sampling_options, realism_classifier
 
 NAME = "adapt-figures"
@@ -40,6 +41,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--targets", choices=("all", "no-cross-attention"), default="all")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument(
+        "--preserve-guidance",
+        type=float,
+        default=PRESERVE_GUIDANCE,
+        help="the adapters' guidance-drift penalty (bus-engine adapt --preserve-guidance)",
+    )
+    p.add_argument(
+        "--full-steps",
+        type=int,
+        default=600,
+        help="steps of the full fine-tune of the base on all BrEaST training images (0: none)",
+    )
+    p.add_argument("--full-lr", type=float, default=1e-4)
     p.add_argument(
         "--held-out", choices=["validation+test", "test"], default="validation+test",
         help="held-out BrEaST lesions (the test part alone has about 24)",
@@ -80,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         rank=args.rank,
         targets=args.targets,
         lr=args.lr,
+        preserve_guidance=args.preserve_guidance,
+        full_steps=args.full_steps,
+        full_lr=args.full_lr,
         eval_splits=("test",) if args.held_out == "test" else ("validation", "test"),
         limit=args.limit,
         seed=args.seed,

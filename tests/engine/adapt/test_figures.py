@@ -91,3 +91,23 @@ def test_gap_closed_and_adherence_change(tmp_path):
     assert "| adapted, 30 BrEaST images | 0.700 | 12.00 | 0.1200 | 0.0600 |" in text
     assert "| 30 images | 271,872 | 2.0 min" in text and "0.67 |" in text and "-7.5 %" in text
     assert plot(results, tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_the_realism_gap_is_to_the_full_fine_tune_when_there_is_one(tmp_path):
+    """A model trained on BrEaST's 200 training images alone can be worse than the base; the gap is
+    then measured to the base fine-tuned in full on them, and the scratch model's gap is undefined."""
+    from engine.adapt.figures import FINE_TUNED, REFERENCE
+
+    s = AdaptFigureSettings(base=tmp_path, reference=tmp_path, data_root=tmp_path, out=tmp_path, split=SPLIT)
+    s.sizes = (30,)
+    rows = {
+        "BUSI-only (before)": _row(0.8, 20.0, 0.8, 0.6),
+        "adapted, 30 BrEaST images": _row(0.75, 12.0, 0.8, 0.6),
+        FINE_TUNED: _row(0.7, 10.0, 0.8, 0.6),
+        REFERENCE: _row(0.9, 30.0, 0.8, 0.6),
+    }
+    row = summarize(rows, s)["30"]
+    assert row["realism_auc_gap_closed"] == pytest.approx(0.5)
+    assert row["fid_gap_closed"] == pytest.approx(0.8)
+    assert row["realism_auc_gap_closed_scratch"] != row["realism_auc_gap_closed_scratch"]  # nan: no gap
+    assert summarize(rows, s)["targets"]["realism gap closed with 30 images >= 0.5"] is True
