@@ -5,13 +5,14 @@
 1. fixed, saved subsets: nested 10 / 30 / 100 BrEaST lesion images of the default split's training
    part (subsets.json); the held-out BrEaST lesions of its validation and test parts (heldout/split.json)
 2. one LoRA adapter per subset (engine.adapt.train), each with the same steps: trainable parameters,
-   CPU wall time, size on disk, load (fuse) time
+   CPU wall time, size on disk, load (fuse) time; and the base fine-tuned in full on all of
+   BrEaST's training split (the reference the realism gap is measured to)
 3. every model synthesizes every held-out lesion in place, with the generator figures' own
    per-lesion loop and measures (engine.generator.figures: realism AUC of the small CNN, FID/KID on
    the segmenter's features, mask adherence by the segmenter's Dice, attribute adherence by
-   engine.language.measure): the BUSI-only model before adaptation, after each adapter, and the model
-   trained on BrEaST's training split (the reference the gap is measured to)
-4. table.md, figures.json, adapt_figures.png
+   engine.language.measure): the BUSI-only model before adaptation, after each adapter, the full
+   fine-tune, and the given models trained on BrEaST's training split alone and on BUSI + BrEaST
+4. table.md, figures.json, adapt_figures.png; adherence changes with paired bootstrap intervals
 
 Per-model results are saved as they are made (models/NAME.json), so a stopped run continues.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.adapt import PRESERVE_GUIDANCE
+from engine.adapt import PRESERVE_STEERING
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
@@ -57,7 +58,7 @@ class AdaptFigureSettings:
     rank: int = 8
     targets: str = "all"
     lr: float = 1e-3
-    preserve_guidance: float = PRESERVE_GUIDANCE  # engine.adapt.train.guidance_drift's weight
+    preserve_steering: float = PRESERVE_STEERING  # engine.adapt.train.steering_drift's weight
     # The full fine-tune: the base with every denoiser weight trained on all of BrEaST's training
     # split (the comparison LoRA is measured against in the literature); 0 steps: not made.
     full_steps: int = 600
@@ -186,7 +187,7 @@ def _same_recipe(cfg, s: AdaptFigureSettings) -> bool:
         cfg.rank == s.rank
         and tuple(cfg.target_modules) == TARGET_SETS[s.targets]
         and (t.get("steps"), t.get("batch"), t.get("lr"), t.get("seed")) == (s.steps, s.batch, s.lr, s.seed)
-        and t.get("preserve_guidance", 0.0) == s.preserve_guidance
+        and t.get("preserve_steering", 0.0) == s.preserve_steering
     )
 
 
@@ -209,7 +210,7 @@ def train_full_fine_tune(s: AdaptFigureSettings, split: dict, log=print) -> Path
     adapt(
         AdaptConfig(
             model=s.base, data=s.data_root / "bus" / "BrEaST-Lesions_USG", out=folder, targets=FULL,
-            preserve_guidance=0.0, steps=s.full_steps, batch=s.batch, lr=s.full_lr, seed=s.seed,
+            preserve_steering=0.0, steps=s.full_steps, batch=s.batch, lr=s.full_lr, seed=s.seed,
             threads=s.threads, format=BREAST, keep=tuple(cases),
             resume=(folder / CHECKPOINT).is_file(), log_every=25,
         ),
@@ -409,7 +410,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
                 "rank": s.rank,
                 "lr": s.lr,
                 "targets": s.targets,
-                "preserve_guidance": s.preserve_guidance,
+                "preserve_steering": s.preserve_steering,
             },
             "full_fine_tune": {
                 "steps": s.full_steps,
@@ -468,6 +469,9 @@ def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
             row[f"{metric}_change"] = (
                 after[metric] / b - 1.0 if b and math.isfinite(b) and b > 0 else float("nan")
             )
+        row.update(
+            paired_changes(rows[BEFORE].get("records", []), rows[_adapted(n)].get("records", []), s.seed)
+        )
         out[str(n)] = row
     k = str(30 if 30 in s.sizes else s.sizes[len(s.sizes) // 2])
     target_row = out[k]
@@ -483,6 +487,46 @@ def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
             if math.isfinite(out[str(n)][f"{m}_change"])
         ),
     }
+    return out
+
+
+def paired_changes(before: list[dict], after: list[dict], seed: int) -> dict:
+    """The relative change of attribute agreement and of the segmenter's Dice, lesion by lesion, with
+    paired bootstrap 95 % intervals (the same lesions resampled for both models), and how many
+    lesions' attribute agreement flipped each way: what 52 lesions can and cannot resolve."""
+    from engine.generator.figures import ATTRIBUTE_FIELDS, paired_summary
+
+    by_id = {r["id"]: r for r in before}
+    pairs = [(by_id[r["id"]], r) for r in after if r["id"] in by_id]
+    out = {}
+    dice = [(b["dice"]["diffusion"], a["dice"]["diffusion"]) for b, a in pairs if "dice" in a and "dice" in b]
+    described = [
+        (b, a)
+        for b, a in pairs
+        if "measured" in a
+        and "measured" in b
+        and all(a["requested"][g] is not None for g in ATTRIBUTE_FIELDS)
+    ]
+    agree = [
+        tuple(
+            float(all(r["measured"]["diffusion"][g] == r["requested"][g] for g in ATTRIBUTE_FIELDS))
+            for r in pair
+        )
+        for pair in described
+    ]
+    for name, values in (("mask_dice", dice), ("attribute_agreement", agree)):
+        if len(values) < 2:
+            continue
+        b, a = np.array(values).T
+        paired = paired_summary(a, b, seed)
+        out[f"{name}_change_low"] = paired["ratio_low"] - 1.0
+        out[f"{name}_change_high"] = paired["ratio_high"] - 1.0
+    if agree:
+        b, a = np.array(agree).T
+        out["attribute_flips"] = {
+            "lost": int(((b == 1) & (a == 0)).sum()),
+            "gained": int(((b == 0) & (a == 1)).sum()),
+        }
     return out
 
 
@@ -515,8 +559,8 @@ def markdown(results: dict, command: str) -> str:
         f"({' + '.join(st['eval_splits'])} parts), each synthesized in place (its frame, mask and "
         "radiologists' description), with the generator figures' measures.",
         f"- Adapters: LoRA rank {st['adapter']['rank']}, {st['adapter']['steps']} steps at batch "
-        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, guidance-drift penalty "
-        f"{st['adapter'].get('preserve_guidance', 0.0):g}, on nested subsets of BrEaST training images "
+        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, steering penalty "
+        f"{st['adapter'].get('preserve_steering', 0.0):g}, on nested subsets of BrEaST training images "
         f"({', '.join(f'{n}' for n in results['subsets'])}; subsets.json).",
         f"- Sampling: {st['sampling']['steps']} steps, guidance {st['sampling']['guidance']:g}, strength "
         f"{st['sampling']['strength']:g}, native detail {'on' if st['sampling'].get('native_detail') else 'off'}, "
@@ -566,18 +610,34 @@ def markdown(results: dict, command: str) -> str:
             f"{_f(row.get('realism_auc_gap_closed_scratch'), 2)} / {_f(row.get('fid_gap_closed_scratch'), 2)} / "
             f"{_f(row.get('heldout_loss_gap_closed_scratch'), 2)} | "
             f"{_f(row.get('fid_gap_closed_joint'), 2)} / {_f(row.get('heldout_loss_gap_closed_joint'), 2)} | "
-            f"{_f(100 * row['mask_adherence_change'], 1)} % | {_f(100 * row['attribute_adherence_change'], 1)} % |"
+            f"{_f(100 * row['mask_adherence_change'], 1)} %{_interval(row, 'mask_dice')} | "
+            f"{_f(100 * row['attribute_adherence_change'], 1)} %{_interval(row, 'attribute_agreement')}"
+            f"{_flips(row)} |"
         )
     reference = "the full fine-tune" if FINE_TUNED in results["models"] else "the BrEaST-only model"
     lines += [
         "",
-        f"Gaps closed (first three columns): to {reference}; n/a where it is not better than the base.",
+        f"Gaps closed (first three columns): to {reference}; n/a where it is not better than the base. "
+        "Adherence changes: relative to the model before adaptation, with paired bootstrap 95 % intervals "
+        "over the held-out lesions, and the lesions whose attribute agreement was lost or gained.",
         "",
         "Targets:",
     ]
     for target, met in results["summary"]["targets"].items():
         lines.append(f"- {target}: {'n/a' if met is None else ('yes' if met else '**no**')}")
     return "\n".join(lines) + "\n"
+
+
+def _interval(row: dict, name: str) -> str:
+    low, high = row.get(f"{name}_change_low"), row.get(f"{name}_change_high")
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return ""
+    return f" [{100 * low:+.0f}, {100 * high:+.0f}]"
+
+
+def _flips(row: dict) -> str:
+    flips = row.get("attribute_flips")
+    return f" ({flips['lost']} lesions lost, {flips['gained']} gained)" if flips else ""
 
 
 def _full_line(st: dict, results: dict) -> str:

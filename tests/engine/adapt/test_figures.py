@@ -111,3 +111,24 @@ def test_the_realism_gap_is_to_the_full_fine_tune_when_there_is_one(tmp_path):
     assert row["fid_gap_closed"] == pytest.approx(0.8)
     assert row["realism_auc_gap_closed_scratch"] != row["realism_auc_gap_closed_scratch"]  # nan: no gap
     assert summarize(rows, s)["targets"]["realism gap closed with 30 images >= 0.5"] is True
+
+
+def test_paired_adherence_changes_count_flips_and_give_intervals():
+    from engine.adapt.figures import paired_changes
+
+    def record(i, echo_ok, dice):
+        requested = {"echo_pattern": "hypoechoic", "posterior_features": "no posterior features"}
+        measured = dict(requested, echo_pattern="hypoechoic" if echo_ok else "isoechoic")
+        return {
+            "id": f"breast/case{i}",
+            "requested": requested,
+            "measured": {"diffusion": measured},
+            "dice": {"diffusion": dice},
+        }
+
+    before = [record(i, i < 10, 0.8) for i in range(20)]
+    after = [record(i, 2 <= i < 11, 0.8 if i % 2 else 0.6) for i in range(20)]  # 2 lost, 1 gained
+    out = paired_changes(before, after[::-1], seed=0)  # paired by id, not by order
+    assert out["attribute_flips"] == {"lost": 2, "gained": 1}
+    assert out["attribute_agreement_change_low"] < -0.1 < out["attribute_agreement_change_high"]
+    assert out["mask_dice_change_low"] < -0.125 < out["mask_dice_change_high"] < 0
