@@ -26,10 +26,10 @@ from engine.adapt.files import (
 )
 from engine.errors import ModelError
 
-# Default weight of the training penalty on changing how the description and the mask steer the
-# lesion (train.steering_drift): at 10 it is about the data loss's size at the drift an unpenalised
+# Default weight of the training penalty on changing how the description steers the lesion
+# (train.guidance_drift): at 10 it is about the data loss's size at the drift an unpenalised
 # adapter reaches, so attribute adherence is kept while the site's texture is learned.
-PRESERVE_STEERING = 10.0
+PRESERVE_GUIDANCE = 10.0
 
 __all__ = [
     "ADAPTERS_SUBFOLDER",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.adapt import PRESERVE_STEERING
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.errors import DataError, InputError
 from engine.fileio import atomic_write, atomic_write_bytes
 from engine.generator import defaults
@@ -58,7 +58,7 @@ class AdaptFigureSettings:
     rank: int = 8
     targets: str = "all"
     lr: float = 1e-3
-    preserve_steering: float = PRESERVE_STEERING  # engine.adapt.train.steering_drift's weight
+    preserve_guidance: float = PRESERVE_GUIDANCE  # engine.adapt.train.guidance_drift's weight
     # The full fine-tune: the base with every denoiser weight trained on all of BrEaST's training
     # split (the comparison LoRA is measured against in the literature); 0 steps: not made.
     full_steps: int = 600
@@ -187,7 +187,7 @@ def _same_recipe(cfg, s: AdaptFigureSettings) -> bool:
         cfg.rank == s.rank
         and tuple(cfg.target_modules) == TARGET_SETS[s.targets]
         and (t.get("steps"), t.get("batch"), t.get("lr"), t.get("seed")) == (s.steps, s.batch, s.lr, s.seed)
-        and t.get("preserve_steering", 0.0) == s.preserve_steering
+        and t.get("preserve_guidance", 0.0) == s.preserve_guidance
     )
 
 
@@ -210,7 +210,7 @@ def train_full_fine_tune(s: AdaptFigureSettings, split: dict, log=print) -> Path
     adapt(
         AdaptConfig(
             model=s.base, data=s.data_root / "bus" / "BrEaST-Lesions_USG", out=folder, targets=FULL,
-            preserve_steering=0.0, steps=s.full_steps, batch=s.batch, lr=s.full_lr, seed=s.seed,
+            preserve_guidance=0.0, steps=s.full_steps, batch=s.batch, lr=s.full_lr, seed=s.seed,
             threads=s.threads, format=BREAST, keep=tuple(cases),
             resume=(folder / CHECKPOINT).is_file(), log_every=25,
         ),
@@ -410,7 +410,7 @@ def run_adapt_figures(s: AdaptFigureSettings, log=print) -> dict:
                 "rank": s.rank,
                 "lr": s.lr,
                 "targets": s.targets,
-                "preserve_steering": s.preserve_steering,
+                "preserve_guidance": s.preserve_guidance,
             },
             "full_fine_tune": {
                 "steps": s.full_steps,
@@ -559,8 +559,8 @@ def markdown(results: dict, command: str) -> str:
         f"({' + '.join(st['eval_splits'])} parts), each synthesized in place (its frame, mask and "
         "radiologists' description), with the generator figures' measures.",
         f"- Adapters: LoRA rank {st['adapter']['rank']}, {st['adapter']['steps']} steps at batch "
-        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, steering penalty "
-        f"{st['adapter'].get('preserve_steering', 0.0):g}, on nested subsets of BrEaST training images "
+        f"{st['adapter']['batch']}, lr {st['adapter']['lr']:g}, guidance-drift penalty "
+        f"{st['adapter'].get('preserve_guidance', 0.0):g}, on nested subsets of BrEaST training images "
         f"({', '.join(f'{n}' for n in results['subsets'])}; subsets.json).",
         f"- Sampling: {st['sampling']['steps']} steps, guidance {st['sampling']['guidance']:g}, strength "
         f"{st['sampling']['strength']:g}, native detail {'on' if st['sampling'].get('native_detail') else 'off'}, "

@@ -5,10 +5,10 @@
 Writes into `out`: adapter_model.safetensors + adapter_config.json (the adapter, bound to the base
 model's sha256), log.csv, checkpoint.pt (adapter, optimizer, step: `resume` continues from it) and
 summary.json. Only the low-rank matrices train; the base model and the description conditioner
-stay frozen, so the adapter is a few hundred kB. A penalty (`preserve_steering`, steering_drift)
-keeps how the description and the mask steer the lesion close to the base model's, so the adapter
-learns the site's texture without unlearning the attributes. `targets="full"` trains every
-denoiser weight instead and saves a whole model folder (pipeline.json + model.safetensors).
+stay frozen, so the adapter is a few hundred kB. A penalty (`preserve_guidance`, guidance_drift)
+keeps how the description steers the lesion close to the base model's, so the adapter learns the
+site's texture without unlearning the attributes. `targets="full"` trains every denoiser weight
+instead and saves a whole model folder (pipeline.json + model.safetensors).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from engine.adapt import PRESERVE_STEERING
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.adapt.data import AdaptData, fingerprint, read_local_images
 from engine.adapt.files import TARGET_SETS, AdapterConfig, base_sha256, save_adapter
 from engine.adapt.lora import adapter_state, add_trainable_adapter, set_adapter_state, trainable_count
@@ -34,7 +34,7 @@ from engine.fileio import append_csv_row, atomic_write, atomic_write_bytes
 LOG_FIELDS = ("step", "loss", "lr", "seconds", "samples_per_second")
 CHECKPOINT = "checkpoint.pt"
 FULL = "full"
-STEERING_ROWS = 4  # described rows per step that the steering penalty looks at (it costs passes)
+GUIDANCE_ROWS = 4  # described rows per step that the guidance-drift penalty looks at (it costs passes)
 
 
 @dataclass
@@ -53,9 +53,9 @@ class AdaptConfig:
     warmup: int = 20
     seed: int = 0
     p_null: float = 0.1  # lesion rows swapped for the null sequence: guidance keeps working
-    # Weight of the penalty on changing how the description steers the output (steering_drift);
+    # Weight of the penalty on changing how the description steers the output (guidance_drift);
     # 0 lets the adapter relearn it from the site's descriptions too.
-    preserve_steering: float = PRESERVE_STEERING
+    preserve_guidance: float = PRESERVE_GUIDANCE
     context_fraction: float = 0.25
     frames_per_study: int = 4
     save_every: int = 50
@@ -78,12 +78,12 @@ def adapt_loss(
     p_null: float,
     timesteps=None,
     noise=None,
-    preserve_steering: float = 0.0,
+    preserve_guidance: float = 0.0,
     frozen=None,
 ) -> torch.Tensor:
     """v-prediction loss (the base training's objective), weighted per pixel by the batch's weight;
     random timesteps and noise from `gen` unless given (a fixed evaluation passes its own).
-    `preserve_steering` > 0 adds that weight times `steering_drift` on a few described rows."""
+    `preserve_guidance` > 0 adds that weight times `guidance_drift` on a few described rows."""
     x0, conditions, weight = batch["x"], batch["conditions"], batch["weight"]
     b = x0.shape[0]
     if timesteps is None:
@@ -103,48 +103,37 @@ def adapt_loss(
         seq[:n] = torch.where(keep[:, None, None], described, seq[:n])
     pred = model(noisy, conditions, timesteps, seq.detach())
     loss = ((pred - target) ** 2 * weight).sum() / weight.sum()
-    if preserve_steering > 0 and n:
-        rows = torch.nonzero(keep).flatten()[:STEERING_ROWS]
+    if preserve_guidance > 0 and n:
+        rows = torch.nonzero(keep).flatten()[:GUIDANCE_ROWS]
         if len(rows):
-            drift = steering_drift(
+            drift = guidance_drift(
                 model, noisy[rows], conditions[rows], timesteps[rows], seq[rows].detach(), pred[rows],
                 conditioner.null(len(rows)), weight[rows], frozen,
             )  # fmt: skip
-            loss = loss + preserve_steering * drift
+            loss = loss + preserve_guidance * drift
     return loss
 
 
-def steering_drift(model, noisy, conditions, timesteps, described, pred_described, null, weight, frozen=None):
-    """How far training moved the two contrasts a lesion is drawn from, against the base model
-    (`frozen`, a copy of it, or else `model` with its adapter switched off):
+def guidance_drift(model, noisy, conditions, timesteps, described, pred_described, null, weight, frozen=None):
+    """How far training moved the description's pull on the prediction (with the description minus
+    without it: what classifier-free guidance amplifies) from the base model's: `frozen`, a copy of
+    the base, or else `model` with its adapter switched off.
 
-    - the description's pull: the prediction with the description minus without it (what
-      classifier-free guidance amplifies);
-    - the lesion's pull: the prediction without the description minus the same window with no
-      lesion asked for (mask and band empty, as in a context window).
-
-    Penalising both lets the adapter learn what the lesion shares with its surroundings (the
-    scanner's speckle, gain and depth rendering) while the lesion keeps the contrast its mask and
-    description ask for: the echo pattern inside it, the posterior features below it."""
+    Penalising it lets the adapter learn the site's texture, which both predictions share, while
+    the lesion still looks the way its description asks (attribute adherence)."""
     from engine.adapt.lora import base_only
 
-    k = len(noisy)
-    no_lesion = conditions.clone()
-    no_lesion[:, :2] = 0.0  # the mask and band channels
-    twice = torch.cat([noisy, noisy]), torch.cat([timesteps, timesteps])
-    adapted = model(twice[0], torch.cat([conditions, no_lesion]), twice[1], torch.cat([null, null]))
+    pred_null = model(noisy, conditions, timesteps, null)
     with torch.no_grad(), nullcontext(frozen) if frozen is not None else base_only(model) as base:
-        base_out = base(
-            torch.cat([noisy, noisy, noisy]),
-            torch.cat([conditions, conditions, no_lesion]),
-            torch.cat([timesteps, timesteps, timesteps]),
-            torch.cat([described, null, null]),
+        twice = base(
+            torch.cat([noisy, noisy]),
+            torch.cat([conditions, conditions]),
+            torch.cat([timesteps, timesteps]),
+            torch.cat([described, null]),
         )
-    adapted_null, adapted_free = adapted[:k], adapted[k:]
-    base_described, base_null, base_free = base_out[:k], base_out[k : 2 * k], base_out[2 * k :]
-    description_drift = (pred_described - adapted_null) - (base_described - base_null)
-    lesion_drift = (adapted_null - adapted_free) - (base_null - base_free)
-    return ((description_drift**2 + lesion_drift**2) * weight).sum() / weight.sum()
+    base_pull = twice[: len(noisy)] - twice[len(noisy) :]
+    drift = (pred_described - pred_null) - base_pull
+    return (drift**2 * weight).sum() / weight.sum()
 
 
 def progress_line(step: int, total: int, loss: float, rate: float) -> str:
@@ -190,7 +179,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         raise InputError(f"targets {cfg.targets!r} must be one of {', '.join([*TARGET_SETS, FULL])}")
     frozen = None
     if full:
-        if cfg.preserve_steering > 0:
+        if cfg.preserve_guidance > 0:
             frozen = copy.deepcopy(model).requires_grad_(False)
         model.requires_grad_(False)
         params = list(model.denoiser.parameters())
@@ -224,9 +213,9 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
             ("data", data_hash),
             ("rank", cfg.rank),
             ("targets", cfg.targets),
-            ("preserve_steering", cfg.preserve_steering),
+            ("preserve_guidance", cfg.preserve_guidance),
         )
-        made_before = {"targets": "all", "preserve_steering": 0.0}  # checkpoints older than the key
+        made_before = {"targets": "all", "preserve_guidance": 0.0}  # checkpoints older than the key
         for key, now in now_state:
             if state.get(key, made_before.get(key)) != now:
                 raise InputError(
@@ -255,7 +244,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
             "data": data_hash,
             "rank": cfg.rank,
             "targets": cfg.targets,
-            "preserve_steering": cfg.preserve_steering,
+            "preserve_guidance": cfg.preserve_guidance,
             "config": cfg.to_dict(),
         }
         atomic_write(ckpt_path, lambda tmp: torch.save(state, tmp))
@@ -270,7 +259,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         batch = data.batch(step, cfg.batch, cfg.seed)
         loss = adapt_loss(
-            model, scheduler, batch, gen, cfg.p_null, preserve_steering=cfg.preserve_steering, frozen=frozen
+            model, scheduler, batch, gen, cfg.p_null, preserve_guidance=cfg.preserve_guidance, frozen=frozen
         )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -299,7 +288,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         "batch": cfg.batch,
         "lr": cfg.lr,
         "seed": cfg.seed,
-        "preserve_steering": cfg.preserve_steering,
+        "preserve_guidance": cfg.preserve_guidance,
         "data": str(cfg.data),
         "data_fingerprint": data_hash,
         "wall_seconds": round(wall, 1),

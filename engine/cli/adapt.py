@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.adapt import PRESERVE_STEERING
+from engine.adapt import PRESERVE_GUIDANCE
 
 NAME = "adapt"
 HELP = (
@@ -35,12 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "and saves a whole model folder instead of an adapter",
     )
     p.add_argument(
-        "--preserve-steering",
+        "--preserve-guidance",
         type=float,
-        default=PRESERVE_STEERING,
-        help="weight of the penalty on changing how the description and the mask steer the lesion "
-        "against the surrounding tissue (0: the adapter may relearn the lesions' look from the site's "
-        "own cases; default %(default)s)",
+        default=PRESERVE_GUIDANCE,
+        help="weight of the penalty on changing how the description steers the lesion (0: the adapter "
+        "may relearn it from the site's own descriptions; default %(default)s)",
     )
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--batch", type=int, default=8)
@@ -102,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         rank=args.rank,
         alpha=args.alpha,
         targets=args.targets,
-        preserve_steering=args.preserve_steering,
+        preserve_guidance=args.preserve_guidance,
         steps=args.steps,
         batch=args.batch,
         lr=args.lr,

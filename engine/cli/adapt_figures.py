@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.adapt import PRESERVE_STEERING
+from engine.adapt import PRESERVE_GUIDANCE
 from engine.cli.generator_options import add_sampling_options, realism_classifier
 
 NAME = "adapt-figures"
@@ -42,10 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--targets", choices=("all", "no-cross-attention"), default="all")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument(
-        "--preserve-steering",
+        "--preserve-guidance",
         type=float,
-        default=PRESERVE_STEERING,
-        help="the adapters' steering penalty (bus-engine adapt --preserve-steering)",
+        default=PRESERVE_GUIDANCE,
+        help="the adapters' guidance-drift penalty (bus-engine adapt --preserve-guidance)",
     )
     p.add_argument(
         "--full-steps",
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         rank=args.rank,
         targets=args.targets,
         lr=args.lr,
-        preserve_steering=args.preserve_steering,
+        preserve_guidance=args.preserve_guidance,
         full_steps=args.full_steps,
         full_lr=args.full_lr,
         eval_splits=("test",) if args.held_out == "test" else ("validation", "test"),

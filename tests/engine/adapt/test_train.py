@@ -66,11 +66,11 @@ def test_the_base_model_folder_is_never_the_output(site):
 
 
 def _drift(base, adapter, data):
-    """steering_drift of a trained adapter on a fixed batch of the site's lesion windows."""
+    """guidance_drift of a trained adapter on a fixed batch of the site's lesion windows."""
     from engine.adapt.data import AdaptData, read_local_images
     from engine.adapt.files import base_sha256, load_adapter
     from engine.adapt.lora import add_trainable_adapter, set_adapter_state
-    from engine.adapt.train import steering_drift
+    from engine.adapt.train import guidance_drift
     from engine.generator.pipeline import BusTumorPipeline
     from engine.generator.schedulers import make_training_scheduler
 
@@ -91,7 +91,7 @@ def _drift(base, adapter, data):
         described = model.conditioner(batch["tokens"], batch["attributes"], batch["token_mask"])
         pred = model(noisy, batch["conditions"], t, described)
         return float(
-            steering_drift(
+            guidance_drift(
                 model,
                 noisy,
                 batch["conditions"],
@@ -120,7 +120,7 @@ def test_guidance_penalty_keeps_the_descriptions_pull(site, tmp_path):
             rank=4,
             lr=2e-2,
             warmup=1,
-            preserve_steering=weight,
+            preserve_guidance=weight,
         )
         adapt(cfg, text_encoder=HashTextEncoder(), log=lambda m: None)
         drifts[weight] = _drift(base, out, data)
@@ -137,7 +137,7 @@ def test_full_fine_tune_saves_a_model_of_its_own(site, tmp_path):
     base, data, _ = site
     out = tmp_path / "full"
     cfg = AdaptConfig(
-        model=base, data=data, out=out, targets="full", steps=3, batch=2, lr=1e-3, preserve_steering=1.0
+        model=base, data=data, out=out, targets="full", steps=3, batch=2, lr=1e-3, preserve_guidance=1.0
     )
     summary = adapt(cfg, text_encoder=HashTextEncoder(), log=lambda m: None)
     pipe = BusTumorPipeline.from_pretrained(out, text_encoder=HashTextEncoder())
