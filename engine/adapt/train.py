@@ -175,30 +175,7 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
     )
     torch.manual_seed(cfg.seed)
     full = cfg.targets == FULL
-    if cfg.targets not in TARGET_SETS and not full:
-        raise InputError(f"targets {cfg.targets!r} must be one of {', '.join([*TARGET_SETS, FULL])}")
-    frozen = None
-    if full:
-        if cfg.preserve_guidance > 0:
-            frozen = copy.deepcopy(model).requires_grad_(False)
-        model.requires_grad_(False)
-        params = list(model.denoiser.parameters())
-        for p in params:
-            p.requires_grad_(True)
-
-        def trained_state():
-            return {k: v.detach().clone() for k, v in model.denoiser.state_dict().items()}
-
-        restore = model.denoiser.load_state_dict
-    else:
-        params = add_trainable_adapter(model, cfg.rank, cfg.alpha, TARGET_SETS[cfg.targets])
-
-        def trained_state():
-            return adapter_state(model)
-
-        def restore(state):
-            set_adapter_state(model, state)
-
+    params, trained_state, restore, frozen = _trainable(model, cfg)
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     scheduler = make_training_scheduler()
     out.mkdir(parents=True, exist_ok=True)
@@ -217,9 +194,10 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         )
         made_before = {"targets": "all", "preserve_guidance": 0.0}  # checkpoints older than the key
         for key, now in now_state:
-            if state.get(key, made_before.get(key)) != now:
+            was = state.get(key, made_before.get(key))
+            if was != now:
                 raise InputError(
-                    f"--resume: {ckpt_path} was made with another {key} ({state.get(key, made_before.get(key))}, now {now}); "
+                    f"--resume: {ckpt_path} was made with another {key} ({was}, now {now}); "
                     "start a fresh run in another folder"
                 )
         restore(state.get("trained", state.get("adapter")))  # "adapter": before full fine-tuning
@@ -315,6 +293,27 @@ def adapt(cfg: AdaptConfig, text_encoder=None, log=print) -> dict:
         f"{step} steps, {wall / 60:.1f} min)"
     )
     return summary
+
+
+def _trainable(model, cfg: AdaptConfig):
+    """(parameters to train, a function reading their state, one restoring it, the frozen base copy
+    the guidance penalty compares against or None): a LoRA adapter, or every denoiser weight."""
+    if cfg.targets not in TARGET_SETS and cfg.targets != FULL:
+        raise InputError(f"targets {cfg.targets!r} must be one of {', '.join([*TARGET_SETS, FULL])}")
+    if cfg.targets != FULL:
+        params = add_trainable_adapter(model, cfg.rank, cfg.alpha, TARGET_SETS[cfg.targets])
+        # the adapter switched off is the base (engine.adapt.lora.base_only): no copy needed
+        return params, lambda: adapter_state(model), lambda state: set_adapter_state(model, state), None
+    frozen = copy.deepcopy(model).requires_grad_(False) if cfg.preserve_guidance > 0 else None
+    model.requires_grad_(False)
+    params = list(model.denoiser.parameters())
+    for p in params:
+        p.requires_grad_(True)
+
+    def trained_state():
+        return {k: v.detach().clone() for k, v in model.denoiser.state_dict().items()}
+
+    return params, trained_state, model.denoiser.load_state_dict, frozen
 
 
 def _save_fine_tuned(pipe, cfg: AdaptConfig, base_hash: str, training: dict, trainable: int, log) -> dict:

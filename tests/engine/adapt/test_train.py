@@ -156,3 +156,21 @@ def test_unknown_targets_are_refused(site, tmp_path):
             AdaptConfig(model=base, data=data, out=tmp_path / "x", targets="most", steps=1),
             text_encoder=HashTextEncoder(),
         )
+
+
+def test_resumed_full_fine_tune_gives_the_uninterrupted_model(site, tmp_path):
+    from safetensors.torch import load_file
+
+    base, data, _ = site
+
+    def run(out, steps, resume=False):
+        cfg = AdaptConfig(model=base, data=data, out=out, targets="full", steps=steps, batch=2, save_every=2)
+        cfg.resume = resume
+        adapt(cfg, text_encoder=HashTextEncoder(), log=lambda m: None)
+
+    run(tmp_path / "straight", 4)
+    run(tmp_path / "resumed", 2)
+    run(tmp_path / "resumed", 4, resume=True)
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(tmp_path / "resumed" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
