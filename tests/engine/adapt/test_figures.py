@@ -132,3 +132,24 @@ def test_paired_adherence_changes_count_flips_and_give_intervals():
     assert out["attribute_flips"] == {"lost": 2, "gained": 1}
     assert out["attribute_agreement_change_low"] < -0.1 < out["attribute_agreement_change_high"]
     assert out["mask_dice_change_low"] < -0.125 < out["mask_dice_change_high"] < 0
+
+
+def test_a_realism_gap_inside_the_classifiers_noise_is_not_a_gap(tmp_path):
+    """At the ceiling (folds near 1) a reference 0.003 below the base is noise: n/a, not 'closed'."""
+    from engine.adapt.figures import FINE_TUNED, realism_resolution
+
+    s = AdaptFigureSettings(base=tmp_path, reference=None, data_root=tmp_path, out=tmp_path, split=SPLIT)
+    s.sizes = (30,)
+    rows = {
+        "BUSI-only (before)": _row(0.991, 20.0, 0.8, 0.6),
+        "adapted, 30 BrEaST images": _row(0.989, 20.0, 0.8, 0.6),
+        FINE_TUNED: _row(0.988, 20.0, 0.8, 0.6),
+    }
+    rows["BUSI-only (before)"]["diffusion"]["fold_aucs"] = [0.967, 1.0, 0.99, 1.0, 1.0]
+    rows[FINE_TUNED]["diffusion"]["fold_aucs"] = [1.0, 0.959, 0.98, 1.0, 1.0]
+    assert realism_resolution(rows["BUSI-only (before)"]["diffusion"], rows[FINE_TUNED]["diffusion"]) > 0.003
+    summary = summarize(rows, s)
+    assert summary["30"]["realism_auc_gap_closed"] != summary["30"]["realism_auc_gap_closed"]  # nan
+    assert summary["targets"]["realism gap closed with 30 images >= 0.5"] is None
+    rows[FINE_TUNED]["diffusion"].update(realism_auc=0.7, fold_aucs=[0.68, 0.72, 0.7, 0.71, 0.69])
+    assert summarize(rows, s)["30"]["realism_auc_gap_closed"] > 0
