@@ -452,8 +452,11 @@ def summarize(rows: dict, s: AdaptFigureSettings) -> dict:
     trained on all of BrEaST's training split, it is the one that starts from the same base (a
     model trained on those 200 images alone is measured too, suffix "_scratch")."""
     before = rows[BEFORE]["diffusion"]
-    references = {"": rows.get(FINE_TUNED) or rows.get(REFERENCE), "_scratch": rows.get(REFERENCE)}
-    references["_joint"] = rows.get(JOINT)
+    references = {
+        "": rows.get(FINE_TUNED) or rows.get(REFERENCE),
+        "_scratch": rows.get(REFERENCE),
+        "_joint": rows.get(JOINT),
+    }
     out = {}
     for n in s.sizes:
         after = rows[_adapted(n)]["diffusion"]
@@ -703,11 +706,11 @@ def plot(results: dict, path: Path) -> Path:
             ax.axhline(reference[key], color="tab:green", ls=":", label="BrEaST-trained (reference)")
         if full:
             ax.axhline(full[key], color="tab:orange", ls=(0, (5, 1)), label="fine-tuned in full on BrEaST")
+        if joint:
+            ax.axhline(joint[key], color="tab:purple", ls="-.", label="BUSI + BrEaST (joint)")
         if key == "attribute_agreement" and math.isfinite(_real_agreement(before)):
             ax.axhline(_real_agreement(before), color="black", ls="-", lw=0.8, label="the real frames")
             ax.legend(fontsize=7)
-        if joint:
-            ax.axhline(joint[key], color="tab:purple", ls="-.", label="BUSI + BrEaST (joint)")
         ax.set_xscale("log")
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.set_xlabel("BrEaST images adapted on")

@@ -43,6 +43,14 @@ def test_heldout_split_holds_breast_validation_and_test_lesions_only(tmp_path):
     assert all(i.startswith("breast/") for ids in heldout.values() for i in ids)
 
 
+def _settings(tmp_path, sizes, reference=True):
+    """Settings for summarize/markdown tests: only the sizes and whether a reference is given matter."""
+    ref = tmp_path if reference else None
+    return AdaptFigureSettings(
+        base=tmp_path, reference=ref, data_root=tmp_path, out=tmp_path, split=SPLIT, sizes=sizes
+    )
+
+
 def _row(auc, fid, mask, attribute):
     d = {"realism_auc": auc, "fid": fid, "kid": fid / 100, "mask_adherence": mask, "mask_dice": mask * 0.8}
     d.update(attribute_adherence=attribute, attribute_agreement=attribute / 2, fid_real_vs_real=1.0)
@@ -51,8 +59,7 @@ def _row(auc, fid, mask, attribute):
 
 
 def test_gap_closed_and_adherence_change(tmp_path):
-    s = AdaptFigureSettings(base=tmp_path, reference=tmp_path, data_root=tmp_path, out=tmp_path, split=SPLIT)
-    s.sizes = (10, 30)
+    s = _settings(tmp_path, (10, 30))
     rows = {
         "BUSI-only (before)": _row(0.9, 20.0, 0.8, 0.6),
         "adapted, 10 BrEaST images": _row(0.85, 18.0, 0.78, 0.6),
@@ -98,8 +105,7 @@ def test_the_realism_gap_is_to_the_full_fine_tune_when_there_is_one(tmp_path):
     then measured to the base fine-tuned in full on them, and the scratch model's gap is undefined."""
     from engine.adapt.figures import FINE_TUNED, REFERENCE
 
-    s = AdaptFigureSettings(base=tmp_path, reference=tmp_path, data_root=tmp_path, out=tmp_path, split=SPLIT)
-    s.sizes = (30,)
+    s = _settings(tmp_path, (30,))
     rows = {
         "BUSI-only (before)": _row(0.8, 20.0, 0.8, 0.6),
         "adapted, 30 BrEaST images": _row(0.75, 12.0, 0.8, 0.6),
@@ -138,8 +144,7 @@ def test_a_realism_gap_inside_the_classifiers_noise_is_not_a_gap(tmp_path):
     """At the ceiling (folds near 1) a reference 0.003 below the base is noise: n/a, not 'closed'."""
     from engine.adapt.figures import FINE_TUNED, realism_resolution
 
-    s = AdaptFigureSettings(base=tmp_path, reference=None, data_root=tmp_path, out=tmp_path, split=SPLIT)
-    s.sizes = (30,)
+    s = _settings(tmp_path, (30,), reference=None)
     rows = {
         "BUSI-only (before)": _row(0.991, 20.0, 0.8, 0.6),
         "adapted, 30 BrEaST images": _row(0.989, 20.0, 0.8, 0.6),
